@@ -1,0 +1,20 @@
+/// The stable wire names of the pipeline's jobs. A name is written into every queued job, so it never
+/// changes once shipped: to change a job's meaning, add a new name.
+public enum PipelineJobName: String, Sendable, CaseIterable {
+    /// Parse one inbound provider event and store customer, conversation and message in PostgreSQL.
+    case ingestMessage = "ingest-message"
+    /// Apply one provider delivery status (sent, delivered, read, failed) to an outbound message.
+    case messageStatus = "message-status"
+    /// Merge a burst of a customer's messages into one conversational turn.
+    case coalesceTurn = "coalesce-turn"
+    /// Classify the turn's intent.
+    case detectIntent = "detect-intent"
+    /// Retrieve passages from the tenant's knowledge base.
+    case retrieveContext = "retrieve-context"
+    /// Extract order lines against the tenant's catalogue.
+    case extractOrder = "extract-order"
+    /// Summarise a long conversation.
+    case summarizeConversation = "summarize-conversation"
+    /// Close conversations idle past their context window.
+    case expireContexts = "expire-contexts"
+}

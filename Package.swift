@@ -1,0 +1,113 @@
+// swift-tools-version: 6.2
+// Switchboard: a Redis-backed background-job engine for AI customer-service platforms.
+import PackageDescription
+
+/// Settings every Switchboard target shares: Swift 6 mode comes from the tools version;
+/// these make dependencies explicit and existentials visible.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"])
+    ],
+    dependencies: [
+        // traits: [] — SwiftPM 6.3.1 rebuilds Hummingbird spuriously with its default traits
+        // (swiftlang/swift-package-manager#10525) and they pull in full Foundation + ICU.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // MARK: C shims — module maps and typed wrappers only, no logic.
+        .systemLibrary(
+            name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // MARK: Thin clients — Swift values in, Swift values out; blocking C calls on dedicated threads.
+        .target(
+            name: "SwitchboardRedis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "SwitchboardHTTP",
+            dependencies: [
+                "CCurl",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Domain storage — schema migrations, tenants, channels, sealed secrets.
+        .target(
+            name: "SwitchboardStore",
+            dependencies: [
+                "SwitchboardPostgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Domain jobs (the product card's top-level Jobs/ folder).
+        .target(
+            name: "Jobs",
+            dependencies: ["SwitchboardStore"],
+            path: "Jobs",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings),
+
+        // MARK: The one executable.
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "Jobs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Tests — pure logic, no services.
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore"],
+            swiftSettings: swiftSettings),
+        // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,291 @@
+import CHiredis
+import Glibc
+import Synchronization
+
+/// One blocking connection to Redis over hiredis.
+///
+/// Every call blocks the calling thread until Redis answers, so call it only from a thread that
+/// may block — ``RedisClient`` runs it on its own threads. It connects lazily, reconnects with
+/// exponential backoff when the server went away, and re-issues AUTH and SELECT on every new socket.
+/// The hiredis context is owned here alone, guarded by a mutex, and freed in `deinit`.
+public final class RedisConnection: Sendable {
+    public let configuration: RedisConfiguration
+    private let handle: Mutex<Handle>
+
+    /// The hiredis context (nil while disconnected). Never leaves this file.
+    private struct Handle: ~Copyable {
+        var context: UnsafeMutablePointer<redisContext>?
+        deinit { if let context { redisFree(context) } }
+    }
+
+    public init(configuration: RedisConfiguration) {
+        self.configuration = configuration
+        self.handle = Mutex(Handle(context: nil))
+    }
+
+    /// Opens the socket now rather than on first use. Throws the same errors a command would.
+    public func connect() throws {
+        try handle.withLock { h in try ensureConnected(&h) }
+    }
+
+    /// Closes the socket; the next command reconnects.
+    public func close() {
+        handle.withLock { h in drop(&h) }
+    }
+
+    /// Whether a socket is open (it may still turn out to be dead on next use).
+    public var isConnected: Bool { handle.withLock { $0.context != nil } }
+
+    /// Runs one command and returns its reply.
+    /// - Throws: ``RedisError`` — ``RedisError/Code/serverError`` for an error reply, or a connection error.
+    @discardableResult
+    public func command(_ arguments: [RedisArgument]) throws -> RedisReply {
+        try handle.withLock { h in try checked(try send(&h, arguments, blockingFor: nil)) }
+    }
+
+    @discardableResult
+    public func command(_ arguments: RedisArgument...) throws -> RedisReply {
+        try command(arguments)
+    }
+
+    /// Runs a blocking command (BLMOVE, BLPOP, BZPOPMIN, XREAD BLOCK, …) whose own server-side timeout is `timeout`.
+    /// The socket timeout is raised to `timeout` plus the usual command timeout for this one call.
+    @discardableResult
+    public func blockingCommand(_ arguments: [RedisArgument], timeout: Duration) throws -> RedisReply {
+        try handle.withLock { h in try checked(try send(&h, arguments, blockingFor: timeout)) }
+    }
+
+    /// Sends all commands in one write, then reads all replies (one round trip).
+    /// Error replies come back in place as ``RedisReply/error(_:)``; connection errors throw.
+    public func pipeline(_ commands: [[RedisArgument]]) throws -> [RedisReply] {
+        if commands.isEmpty { return [] }
+        return try handle.withLock { h in
+            try ensureConnected(&h)
+            let ctx = h.context!
+            for arguments in commands {
+                let rc = withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(ctx, argc, argv, lengths) }
+                if rc != REDIS_OK { throw ioError(&h) }
+            }
+            var replies: [RedisReply] = []
+            replies.reserveCapacity(commands.count)
+            for _ in commands {
+                var raw: UnsafeMutableRawPointer?
+                if redisGetReply(ctx, &raw) != REDIS_OK || raw == nil { throw ioError(&h) }
+                replies.append(RedisReply(copying: raw!))
+                freeReplyObject(raw)
+            }
+            return replies
+        }
+    }
+
+    /// Runs a Lua script by EVALSHA; on NOSCRIPT it loads the script and tries once more.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument]) throws -> RedisReply {
+        let call: [RedisArgument] = ["EVALSHA", .string(script.sha1), .int(keys.count)] + keys + arguments
+        do {
+            return try command(call)
+        } catch let error as RedisError where error.serverErrorPrefix == "NOSCRIPT" {
+            try command("SCRIPT", "LOAD", .string(script.source))
+            return try command(call)
+        }
+    }
+
+    // MARK: - Internals (run with the mutex held)
+
+    private func checked(_ reply: RedisReply) throws -> RedisReply {
+        if case .error(let message) = reply { throw RedisError(.serverError, message) }
+        return reply
+    }
+
+    private func send(_ h: inout Handle, _ arguments: [RedisArgument], blockingFor: Duration?) throws -> RedisReply {
+        try ensureConnected(&h)
+        let ctx = h.context!
+        if let blockingFor { redisSetTimeout(ctx, timeval(blockingFor + configuration.commandTimeout)) }
+        let raw = withArgv(arguments) { argc, argv, lengths in redisCommandArgv(ctx, argc, argv, lengths) }
+        guard let raw else { throw ioError(&h) }
+        defer { freeReplyObject(raw) }
+        if blockingFor != nil { redisSetTimeout(ctx, timeval(configuration.commandTimeout)) }
+        return RedisReply(copying: raw)
+    }
+
+    /// Makes sure a live socket is open: drops one the server has closed, then connects with backoff.
+    private func ensureConnected(_ h: inout Handle) throws {
+        if let ctx = h.context {
+            if ctx.pointee.err == 0 && !peerHasClosed(ctx.pointee.fd) { return }
+            drop(&h)
+        }
+        var delay = configuration.initialReconnectDelay
+        var lastError = RedisError(.connectionFailed, "could not connect to \(configuration.address)")
+        let attempts = max(1, configuration.reconnectAttempts)
+        for attempt in 1...attempts {
+            do {
+                h.context = try open()
+                return
+            } catch let error as RedisError where error.code == .authenticationFailed || error.code == .serverError {
+                throw error  // a wrong password or database does not get better by retrying
+            } catch let error as RedisError {
+                lastError = error
+            }
+            if attempt < attempts {
+                sleepBlocking(delay)
+                delay = min(delay * 2, configuration.maxReconnectDelay)
+            }
+        }
+        throw RedisError(.connectionFailed, "\(lastError.message) (gave up after \(attempts) attempts; is redis-server running there?)")
+    }
+
+    /// Opens a socket, then AUTH and SELECT. Frees the context on any failure.
+    private func open() throws -> UnsafeMutablePointer<redisContext> {
+        let tv = timeval(configuration.connectTimeout)
+        let ctx: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
+        case .unixSocket(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        }
+        guard let ctx else { throw RedisError(.connectionFailed, "could not allocate a connection to \(configuration.address)") }
+        if ctx.pointee.err != 0 {
+            let why = errorString(ctx)
+            redisFree(ctx)
+            throw RedisError(.connectionFailed, "cannot connect to \(configuration.address): \(why)")
+        }
+        redisSetTimeout(ctx, timeval(configuration.commandTimeout))
+        do {
+            if let password = configuration.password {
+                var auth: [RedisArgument] = ["AUTH"]
+                if let user = configuration.username { auth.append(.string(user)) }
+                auth.append(.string(password))
+                if case .error(let message) = try rawCommand(ctx, auth) {
+                    // The server's text never echoes the password; keep only its first sentence anyway.
+                    let reason = message.prefix(while: { $0 != "." })
+                    throw RedisError(.authenticationFailed, "AUTH to \(configuration.address) was refused (\(reason)); check the user and password in REDIS_URL")
+                }
+            }
+            if configuration.database != 0, case .error(let message) = try rawCommand(ctx, ["SELECT", .int(configuration.database)]) {
+                throw RedisError(.serverError, "SELECT \(configuration.database) on \(configuration.address) failed: \(message)")
+            }
+        } catch {
+            redisFree(ctx)
+            throw error
+        }
+        return ctx
+    }
+
+    private func rawCommand(_ ctx: UnsafeMutablePointer<redisContext>, _ arguments: [RedisArgument]) throws -> RedisReply {
+        let raw = withArgv(arguments) { argc, argv, lengths in redisCommandArgv(ctx, argc, argv, lengths) }
+        guard let raw else {
+            throw RedisError(.connectionLost, "connection to \(configuration.address) failed during set-up: \(errorString(ctx))")
+        }
+        defer { freeReplyObject(raw) }
+        return RedisReply(copying: raw)
+    }
+
+    /// Turns the context's error into a RedisError and drops the (now unusable) context.
+    private func ioError(_ h: inout Handle) -> RedisError {
+        guard let ctx = h.context else { return RedisError(.connectionLost, "not connected to \(configuration.address)") }
+        let why = errorString(ctx)
+        let timedOut = ctx.pointee.err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+        drop(&h)
+        if timedOut {
+            return RedisError(.timedOut, "no reply from \(configuration.address) within the command timeout; the command may or may not have run")
+        }
+        return RedisError(.connectionLost, "connection to \(configuration.address) lost (\(why)); the command may or may not have run")
+    }
+
+    private func drop(_ h: inout Handle) {
+        if let ctx = h.context { redisFree(ctx) }
+        h.context = nil
+    }
+
+    private func errorString(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: ctx.pointee.errstr) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}
+
+/// True when the server has closed the socket (or sent something unasked), so it must be reopened
+/// before use. One non-blocking poll: no round trip.
+private func peerHasClosed(_ fd: Int32) -> Bool {
+    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    guard poll(&p, 1, 0) > 0 else { return false }
+    if p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return true }
+    var byte: UInt8 = 0
+    let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+    if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return false }
+    return true  // EOF, an error, or unsolicited bytes: in every case the socket cannot be trusted
+}
+
+/// Calls `body` with a hiredis argv/argvlen pair pointing into one contiguous copy of the arguments.
+/// The pointers are valid only inside `body`.
+private func withArgv<R>(
+    _ arguments: [RedisArgument],
+    _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+) -> R {
+    var flat: [UInt8] = []
+    flat.reserveCapacity(arguments.reduce(1) { $0 + $1.bytes.count })
+    var lengths: [Int] = []
+    lengths.reserveCapacity(arguments.count)
+    for argument in arguments {
+        flat.append(contentsOf: argument.bytes)
+        lengths.append(argument.bytes.count)
+    }
+    flat.append(0)  // never empty, so there is always a base address
+    return flat.withUnsafeBufferPointer { buffer in
+        let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(arguments.count + 1)
+        var offset = 0
+        for length in lengths {
+            pointers.append(base + offset)
+            offset += length
+        }
+        pointers.append(nil)
+        return pointers.withUnsafeMutableBufferPointer { argv in
+            lengths.withUnsafeBufferPointer { argvlen in
+                body(Int32(arguments.count), argv.baseAddress!, argvlen.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+            }
+        }
+    }
+}
+
+extension RedisReply {
+    /// Deep-copies a hiredis reply; the caller still frees it.
+    init(copying raw: UnsafeMutableRawPointer) {
+        self.init(reply: raw.assumingMemoryBound(to: redisReply.self).pointee)
+    }
+
+    private init(reply r: redisReply) {
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            self = .bulk(r.str == nil ? [] : Array(UnsafeRawBufferPointer(start: r.str, count: r.len)))
+        case REDIS_REPLY_STATUS:
+            self = .status(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            self = .error(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            self = .integer(Int64(r.integer))
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisReply] = []
+            items.reserveCapacity(r.elements)
+            for i in 0..<r.elements { items.append(RedisReply(reply: r.element[i]!.pointee)) }
+            self = .array(items)
+        default:
+            self = .null
+        }
+    }
+}
+
+extension timeval {
+    init(_ d: Duration) {
+        let (seconds, attoseconds) = d.components
+        self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}
+
+/// Sleeps the current (dedicated, blocking) thread.
+func sleepBlocking(_ d: Duration) {
+    let (seconds, attoseconds) = d.components
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}

@@ -1,0 +1,20 @@
+import Crypto
+
+/// A Lua script run with EVALSHA. When the server does not know it (a restart or SCRIPT FLUSH),
+/// ``RedisConnection/evaluate(_:keys:arguments:)`` loads it with SCRIPT LOAD and retries once.
+public struct RedisScript: Sendable, Hashable {
+    /// A short name used in errors and logs.
+    public let name: String
+    public let source: String
+    /// Lowercase hex SHA-1 of ``source``, as Redis computes it.
+    public let sha1: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}

@@ -1,0 +1,113 @@
+public import ArgumentParser
+import FoundationEssentials
+import SwitchboardPostgres
+import SwitchboardStore
+
+extension ChannelKind: ExpressibleByArgument {}
+
+struct ChannelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "channels",
+        abstract: "Register and list tenants' WhatsApp, Twilio and email channels.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a channel; its secrets are sealed with SWITCHBOARD_SECRET_KEY before they are stored.",
+            discussion: """
+                The address routes inbound webhooks to the tenant, so each address belongs to one channel only.
+
+                Examples:
+                  switchboard channels add --tenant $TENANT --kind whatsapp --phone-number-id 106540352242922 \\
+                      --app-secret "$META_APP_SECRET" --verify-token my-verify-token
+                  switchboard channels add --tenant $TENANT --kind twilio --number +14155550100 --auth-token "$TWILIO_AUTH_TOKEN"
+                  switchboard channels add --tenant $TENANT --kind email --address support@shop.example --inbound-token "$TOKEN"
+                """)
+
+        @Option(help: "The tenant's id (from: switchboard tenants list).")
+        var tenant: String
+        @Option(help: "whatsapp, twilio or email.")
+        var kind: ChannelKind
+        @Option(help: "WhatsApp: the phone_number_id from the Meta app dashboard.")
+        var phoneNumberId: String?
+        @Option(help: "WhatsApp: the Meta app secret that signs webhooks.")
+        var appSecret: String?
+        @Option(help: "WhatsApp: the verify token you give Meta for the subscription handshake.")
+        var verifyToken: String?
+        @Option(help: "Twilio: the number in E.164 form, such as +14155550100.")
+        var number: String?
+        @Option(help: "Twilio: the account auth token that signs webhooks.")
+        var authToken: String?
+        @Option(help: "Email: the inbound address, such as support@shop.example.")
+        var address: String?
+        @Option(help: "Email: the token or basic-auth password the inbound provider sends.")
+        var inboundToken: String?
+        @Option(help: "An optional label shown in listings.")
+        var name: String?
+
+        func validate() throws {
+            guard UUID(uuidString: tenant) != nil else { throw ValidationError("--tenant must be a tenant id (a UUID); list them with: switchboard tenants list") }
+            let given: [(String, String?)] = [("--phone-number-id", phoneNumberId), ("--number", number), ("--address", address)]
+            let expected = ["whatsapp": "--phone-number-id", "twilio": "--number", "email": "--address"][kind.rawValue]!
+            for (flag, value) in given where value != nil && flag != expected {
+                throw ValidationError("\(flag) does not apply to a \(kind.rawValue) channel; use \(expected)")
+            }
+            if given.first(where: { $0.0 == expected })?.1 == nil {
+                throw ValidationError("a \(kind.rawValue) channel needs \(expected) (the \(kind.addressMeaning))")
+            }
+        }
+
+        func run() async throws {
+            let settings = try Settings.fromEnvironment()
+            _ = settings.bootstrapLogging()
+            let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
+            let channels = ChannelDirectory(db: db, secretBox: try settings.secretBox())
+            let secrets = ChannelSecrets(appSecret: appSecret, verifyToken: verifyToken, authToken: authToken, inboundToken: inboundToken)
+            let channel = try await runReportingErrors {
+                try await channels.addChannel(
+                    tenant: UUID(uuidString: tenant)!, kind: kind, address: phoneNumberId ?? number ?? address ?? "", name: name, secrets: secrets)
+            }
+            try await db.shutdown()
+            print(channel.id.uuidString.lowercased())
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List channels (never their secrets).",
+            discussion: "Examples:\n  switchboard channels list\n  switchboard channels list --tenant $TENANT --json")
+
+        @Option(help: "Only this tenant's channels.")
+        var tenant: String?
+        @Flag(help: "Print a JSON array of {id, tenantID, kind, address, name, createdAt}.")
+        var json = false
+
+        func validate() throws {
+            if let tenant, UUID(uuidString: tenant) == nil { throw ValidationError("--tenant must be a tenant id (a UUID)") }
+        }
+
+        func run() async throws {
+            let settings = try Settings.fromEnvironment()
+            _ = settings.bootstrapLogging()
+            let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
+            let channels = ChannelDirectory(db: db, secretBox: nil)
+            let list = try await runReportingErrors { try await channels.channels(tenant: tenant.flatMap(UUID.init(uuidString:))) }
+            try await db.shutdown()
+            if json {
+                print(try jsonText(list))
+            } else {
+                print(Table(headers: ["ID", "TENANT", "KIND", "ADDRESS", "NAME"], rows: list.map {
+                    [$0.id.uuidString.lowercased(), $0.tenantID.uuidString.lowercased(), $0.kind.rawValue, $0.address, $0.name ?? ""]
+                }).render())
+            }
+        }
+    }
+}
+
+struct SecretKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secret-key",
+        abstract: "Print a new random SWITCHBOARD_SECRET_KEY (32 bytes, base64).",
+        discussion: "Example:\n  export SWITCHBOARD_SECRET_KEY=$(switchboard secret-key)")
+    func run() { print(SecretBox.generateKey()) }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import Logging
+import SwitchboardRedis
+import SwitchboardStore
+
+/// Configuration read from the environment, once, at the executable's edge. Library modules never read it.
+struct Settings: Sendable {
+    /// `REDIS_URL`, default `redis://127.0.0.1:6379/0`.
+    var redisURL: String
+    /// `DATABASE_URL`, default `postgresql://switchboard@127.0.0.1:5432/switchboard`.
+    var databaseURL: String
+    /// `HOST` the web process binds, default `127.0.0.1` (set `0.0.0.0` to accept outside connections).
+    var host: String
+    /// `PORT` the web process listens on, default 8080.
+    var port: Int
+    /// `LOG_LEVEL`: trace, debug, info (default), notice, warning, error, critical.
+    var logLevel: Logger.Level
+    /// `SWITCHBOARD_SECRET_KEY`: base64 of 32 bytes; seals channel secrets. Needed by commands that touch them.
+    var secretKey: String?
+    /// `MIGRATIONS_DIR`, default `Migrations` (relative to the working directory).
+    var migrationsDirectory: String
+
+    static func fromEnvironment() throws -> Settings {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let port = value("PORT") ?? "8080"
+        guard let portNumber = Int(port), (1...65535).contains(portNumber) else {
+            throw ValidationError("PORT must be a number from 1 to 65535 (got \"\(port)\")")
+        }
+        let level = value("LOG_LEVEL") ?? "info"
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ValidationError("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(level)\")")
+        }
+        return Settings(
+            redisURL: value("REDIS_URL") ?? "redis://127.0.0.1:6379/0",
+            databaseURL: value("DATABASE_URL") ?? "postgresql://switchboard@127.0.0.1:5432/switchboard",
+            host: value("HOST") ?? "127.0.0.1",
+            port: portNumber,
+            logLevel: logLevel,
+            secretKey: value("SWITCHBOARD_SECRET_KEY"),
+            migrationsDirectory: value("MIGRATIONS_DIR") ?? "Migrations")
+    }
+
+    func redisConfiguration() throws -> RedisConfiguration {
+        do { return try RedisConfiguration(url: redisURL) } catch { throw ValidationError(error.message) }
+    }
+
+    func secretBox() throws -> SecretBox {
+        guard let secretKey else {
+            throw ValidationError("SWITCHBOARD_SECRET_KEY is not set; it seals channel secrets. Make one with: switchboard secret-key")
+        }
+        do { return try SecretBox(base64Key: secretKey) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// Sets up swift-log once per process: lines to stderr at `LOG_LEVEL`.
+    func bootstrapLogging() -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "switchboard")
+    }
+}
+
+/// Prints a message to standard error (for operator-facing failures outside of logging).
+func printError(_ message: String) {
+    var line = Array((message + "\n").utf8)
+    _ = line.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// Whether standard output is a terminal (tables and colours) or a pipe (scripts).
+var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// The one executable: every process type and operator command is a subcommand.
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Background-job engine for AI customer-service platforms.",
+        discussion: """
+            Configuration comes from the environment (REDIS_URL, DATABASE_URL, PORT, HOST, LOG_LEVEL,
+            SWITCHBOARD_SECRET_KEY, MIGRATIONS_DIR); see README.md for defaults.
+
+            Examples:
+              switchboard migrate
+              switchboard tenants create "Acme Wholesale"
+              switchboard web
+            """,
+        version: SwitchboardVersion.current,
+        subcommands: [
+            MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self,
+            TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
+        ])
+}
+
+enum SwitchboardVersion {
+    static let current = "0.1.0"
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print the version.", discussion: "Example:\n  switchboard version")
+    func run() { print("switchboard \(SwitchboardVersion.current)") }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import SwitchboardRedis
+import Testing
+
+/// The hiredis client against a real redis-server.
+@Suite("Redis client", .timeLimit(.minutes(2)))
+struct RedisClientTests {
+    /// A key prefix per test so parallel tests on the shared server never collide.
+    let prefix = "test:\(UUID().uuidString):"
+
+    func withClient(_ url: String? = nil, maxConnections: Int = 2, _ body: (RedisClient) async throws -> Void) async throws {
+        let client = RedisClient(configuration: try RedisConfiguration(url: url ?? TestEnvironment.redisURL()), maxConnections: maxConnections)
+        do {
+            try await body(client)
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    @Test func tenThousandPipelinedCommandsComeBackInOrder() async throws {
+        try await withClient { redis in
+            let counter = RedisArgument(prefix + "counter")
+            let started = ContinuousClock.now
+            let increments = try await redis.pipeline(Array(repeating: ["INCR", counter], count: 10_000))
+            let elapsed = ContinuousClock.now - started
+            #expect(increments.count == 10_000)
+            #expect(increments.map(\.int) == (1...10_000).map { Int64($0) })
+            let sets = try await redis.pipeline((0..<10_000).map { ["SET", .string(prefix + "k\($0)"), .string("v\($0)")] })
+            #expect(sets.allSatisfy { $0 == .status("OK") })
+            let gets = try await redis.pipeline((0..<10_000).map { ["GET", .string(prefix + "k\($0)")] })
+            #expect(gets.map(\.string) == (0..<10_000).map { "v\($0)" })
+            print("pipeline: 10,000 INCR in \(elapsed)")
+        }
+    }
+
+    @Test func binaryValuesWithNULBytesAndOneMegabyteRoundTrip() async throws {
+        try await withClient { redis in
+            let binary: [UInt8] = [0, 1, 0, 255, 0x0d, 0x0a, 0, 36, 42] + Array(0...255)
+            var big = [UInt8](repeating: 0, count: 1 << 20)
+            var generator = SystemRandomNumberGenerator()
+            for i in big.indices { big[i] = UInt8.random(in: 0...255, using: &generator) }
+            try await redis.command(["SET", .string(prefix + "bin"), .bytes(binary)])
+            try await redis.command(["SET", .string(prefix + "big"), .bytes(big)])
+            #expect(try await redis.command(["GET", .string(prefix + "bin")]) == .bulk(binary))
+            #expect(try await redis.command(["GET", .string(prefix + "big")]).bytes == big)
+            #expect(try await redis.command(["STRLEN", .string(prefix + "big")]) == .integer(1 << 20))
+            // A key with a NUL byte in it is a different key from its prefix.
+            try await redis.command(["SET", .bytes(Array((prefix + "a").utf8) + [0, 98]), "nul-key"])
+            #expect(try await redis.command(["GET", .string(prefix + "a")]) == .null)
+        }
+    }
+
+    @Test func repliesAreTyped() async throws {
+        try await withClient { redis in
+            let key = RedisArgument(prefix + "list")
+            #expect(try await redis.command(["PING"]) == .status("PONG"))
+            #expect(try await redis.command(["RPUSH", key, "a", "b"]) == .integer(2))
+            #expect(try await redis.command(["LRANGE", key, 0, -1]) == .array([.bulk(Array("a".utf8)), .bulk(Array("b".utf8))]))
+            #expect(try await redis.command(["GET", .string(prefix + "missing")]) == .null)
+            let error = await #expect(throws: RedisError.self) { try await redis.command(["INCR", key]) }
+            #expect(error?.code == .serverError)
+            #expect(error?.serverErrorPrefix == "WRONGTYPE")
+            // In a pipeline the error comes back in place and the other replies are intact.
+            let replies = try await redis.pipeline([["LLEN", key], ["INCR", key], ["LLEN", key]])
+            #expect(replies[0] == .integer(2))
+            if case .error(let message) = replies[1] { #expect(message.hasPrefix("WRONGTYPE")) } else { Issue.record("expected an error reply") }
+            #expect(replies[2] == .integer(2))
+        }
+    }
+
+    @Test func evalshaRecoversAfterScriptFlush() async throws {
+        let script = RedisScript(name: "echo-incr", source: "return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}")
+        try await withClient { redis in
+            let key = RedisArgument(prefix + "script")
+            let first = try await redis.evaluate(script, keys: [key], arguments: ["x"])
+            #expect(first == .array([.bulk(key.bytes), .bulk(Array("x".utf8)), .integer(1)]))
+            #expect(try await redis.command(["SCRIPT", "EXISTS", .string(script.sha1)]) == .array([.integer(1)]))
+            try await redis.command(["SCRIPT", "FLUSH"])
+            #expect(try await redis.command(["SCRIPT", "EXISTS", .string(script.sha1)]) == .array([.integer(0)]))
+            let second = try await redis.evaluate(script, keys: [key], arguments: ["y"])
+            #expect(second.array?.last == .integer(2))
+            #expect(try await redis.command(["SCRIPT", "EXISTS", .string(script.sha1)]) == .array([.integer(1)]))
+        }
+    }
+
+    @Test func blockingCommandWaitsPastTheCommandTimeoutAndWakesOnPush() async throws {
+        var configuration = try RedisConfiguration(url: try TestEnvironment.redisURL())
+        configuration.commandTimeout = .milliseconds(300)
+        let redis = RedisClient(configuration: configuration, maxConnections: 2)
+        let source = RedisArgument(prefix + "src")
+        let target = RedisArgument(prefix + "dst")
+        // Nothing to take: BLPOP returns nil after its own 1 s, although the command timeout is 300 ms.
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(try await redis.blockingCommand(["BLPOP", source, 1], timeout: .seconds(1)) == .null)
+        #expect(clock.now - started >= .milliseconds(900))
+        // An item pushed while BLMOVE waits is handed over at once.
+        async let moved = redis.blockingCommand(["BLMOVE", source, target, "LEFT", "RIGHT", 5], timeout: .seconds(5))
+        try await Task.sleep(for: .milliseconds(200))
+        try await redis.command(["RPUSH", source, "job-1"])
+        #expect(try await moved == .bulk(Array("job-1".utf8)))
+        #expect(try await redis.command(["LRANGE", target, 0, -1]) == .array([.bulk(Array("job-1".utf8))]))
+        // The ordinary command timeout is back in force on the same connections.
+        #expect(try await redis.command(["PING"]) == .status("PONG"))
+        try await redis.shutdown()
+    }
+
+    @Test func reconnectsAfterTheServerRestarts() async throws {
+        let server = try await RedisServerProcess()
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.reconnectAttempts = 3
+        configuration.initialReconnectDelay = .milliseconds(20)
+        let redis = RedisClient(configuration: configuration, maxConnections: 1)
+        try await redis.command(["SET", "k", "before"])
+
+        // Restarted while idle: the dead socket is noticed before the next command, which just works.
+        await server.stop()
+        try await server.start()
+        #expect(try await redis.command(["PING"]) == .status("PONG"))
+        #expect(try await redis.command(["GET", "k"]) == .null)  // a fresh server without persistence
+
+        // Down: commands fail with a clear error naming the address, after the configured attempts.
+        await server.stop()
+        let down = await #expect(throws: RedisError.self) { try await redis.command(["PING"]) }
+        #expect(down?.code == .connectionFailed)
+        #expect(down?.message.contains("127.0.0.1:\(server.port)") == true)
+
+        // Back up: the next command reconnects.
+        try await server.start()
+        #expect(try await redis.command(["PING"]) == .status("PONG"))
+        try await redis.shutdown()
+        await server.stop()
+    }
+
+    @Test func wrongPasswordIsAClearErrorWithoutThePassword() async throws {
+        let server = try await RedisServerProcess(extraArguments: ["--requirepass", "correct-horse"])
+        let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://:hunter2-wrong@127.0.0.1:\(server.port)/0"), maxConnections: 1)
+        let error = await #expect(throws: RedisError.self) { try await redis.command(["PING"]) }
+        #expect(error?.code == .authenticationFailed)
+        let text = "\(error.map(String.init(describing:)) ?? "")"
+        #expect(text.contains("127.0.0.1:\(server.port)"))
+        #expect(text.contains("REDIS_URL"))
+        #expect(!text.contains("hunter2"))
+        #expect(!redis.configuration.description.contains("hunter2"))
+        try await redis.shutdown()
+
+        let good = RedisClient(configuration: try RedisConfiguration(url: "redis://:correct-horse@127.0.0.1:\(server.port)/2"), maxConnections: 1)
+        try await good.command(["SET", "where", "db2"])
+        #expect(try await good.command(["GET", "where"]) == .bulk(Array("db2".utf8)))
+        try await good.shutdown()
+        let db0 = RedisClient(configuration: try RedisConfiguration(url: "redis://:correct-horse@127.0.0.1:\(server.port)/0"), maxConnections: 1)
+        #expect(try await db0.command(["GET", "where"]) == .null)  // SELECT took effect
+        try await db0.shutdown()
+        await server.stop()
+    }
+}

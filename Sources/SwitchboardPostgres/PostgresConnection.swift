@@ -14,7 +14,7 @@ public struct PostgresNotification: Sendable, Hashable {
 ///
 /// Every call blocks the calling thread, so use it from a thread that may block — ``PostgresClient``
 /// runs it on its own threads. Statements are always parameterised (`PQexecParams`); the session runs
-/// with `TimeZone=UTC` and `DateStyle=ISO`. A broken connection is reset before the next statement.
+/// with `TimeZone=UTC`, `DateStyle=ISO` and `client_min_messages=warning` (libpq would print NOTICEs to stderr). A broken connection is reset before the next statement.
 /// The `PGconn` is owned here alone, guarded by a mutex, and finished in `deinit`.
 public final class PostgresConnection: Sendable {
     private let handle: Mutex<Handle>
@@ -43,7 +43,7 @@ public final class PostgresConnection: Sendable {
     }
 
     private static func prepareSession(_ conn: OpaquePointer, address: String) throws {
-        let res = PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle TO ISO; SET extra_float_digits TO 3")
+        let res = PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle TO ISO; SET extra_float_digits TO 3; SET client_min_messages TO warning")
         defer { PQclear(res) }
         guard PQresultStatus(res) == PGRES_COMMAND_OK else {
             throw PostgresError(.connectionFailed, "cannot prepare the session on \(address): \(lastError(conn))")

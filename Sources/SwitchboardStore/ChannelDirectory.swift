@@ -35,7 +35,7 @@ public struct ChannelSecrets: Sendable, Codable, Hashable {
 }
 
 /// A tenant's number or address at one provider: where an inbound webhook is routed from.
-public struct Channel: Sendable, Hashable, Codable {
+public struct Channel: Sendable, Hashable, Encodable {
     public let id: UUID
     public let tenantID: UUID
     public let kind: ChannelKind
@@ -43,6 +43,19 @@ public struct Channel: Sendable, Hashable, Codable {
     public let address: String
     public let name: String?
     public let createdAt: Date
+
+    enum CodingKeys: String, CodingKey { case id, tenantID, kind, address, name, createdAt }
+
+    /// UUIDs in lower case, as PostgreSQL and the CLI's tables print them.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(tenantID.uuidString.lowercased(), forKey: .tenantID)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(address, forKey: .address)
+        try c.encodeIfPresent(name, forKey: .name)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
 }
 
 /// Registers channels and routes inbound webhooks to them. Secrets are sealed on the way in and opened on request only.

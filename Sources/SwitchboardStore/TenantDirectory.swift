@@ -2,10 +2,20 @@ public import FoundationEssentials
 public import SwitchboardPostgres
 
 /// A business that uses Switchboard (a distributor, a shop).
-public struct Tenant: Sendable, Hashable, Codable {
+public struct Tenant: Sendable, Hashable, Encodable {
     public let id: UUID
     public let name: String
     public let createdAt: Date
+
+    enum CodingKeys: String, CodingKey { case id, name, createdAt }
+
+    /// UUIDs in lower case, as PostgreSQL and the CLI's tables print them.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
 }
 
 /// A problem with a tenant or channel request, phrased for the operator.

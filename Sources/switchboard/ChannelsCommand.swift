@@ -9,6 +9,7 @@ struct ChannelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "channels",
         abstract: "Register and list tenants' WhatsApp, Twilio and email channels.",
+        discussion: "Examples:\n  switchboard channels add --tenant $TENANT --kind twilio --number +14155550100 --auth-token \"$TOKEN\"\n  switchboard channels list",
         subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {

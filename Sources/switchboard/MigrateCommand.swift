@@ -27,19 +27,16 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try Settings.fromEnvironment()
         let logger = settings.bootstrapLogging()
-        let migrations = try Migration.load(directory: directory ?? settings.migrationsDirectory)
+        let migrations = try await runReportingErrors { try Migration.load(directory: directory ?? settings.migrationsDirectory) }
         let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
-        defer { Task { try? await db.shutdown() } }
         let migrator = Migrator(migrations: migrations)
-        do {
+        try await runReportingErrors {
             if status {
                 let rows = try await migrator.status(on: db)
                 print(Table(headers: ["VERSION", "NAME", "STATE", "APPLIED AT (UTC)"], rows: rows.map {
                     [String($0.version), $0.name, $0.state.rawValue, $0.appliedAt.map(formatUTC) ?? "-"]
                 }).render())
-                if rows.contains(where: { $0.state == .changed }) {
-                    throw ExitCode(1)
-                }
+                if rows.contains(where: { $0.state == .changed }) { throw ExitCode(1) }
                 return
             }
             if try await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").first?.decode("rolsuper", as: Bool.self) == true {
@@ -51,12 +48,7 @@ struct MigrateCommand: AsyncParsableCommand {
             } else {
                 for name in applied { print("applied \(name)") }
             }
-        } catch let error as MigrationError {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        } catch let error as PostgresError {
-            printError("error: \(error)")
-            throw ExitCode(1)
         }
+        try await db.shutdown()
     }
 }

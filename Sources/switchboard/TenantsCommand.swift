@@ -7,6 +7,7 @@ struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenants",
         abstract: "Create and list tenants (the businesses using Switchboard).",
+        discussion: "Examples:\n  switchboard tenants create \"Acme Wholesale\"\n  switchboard tenants list --json",
         subcommands: [Create.self, List.self])
 
     struct Create: AsyncParsableCommand {
@@ -74,6 +75,9 @@ func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         printError("error: \(error)")
         throw ExitCode(1)
     } catch let error as SecretBoxError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as MigrationError {
         printError("error: \(error)")
         throw ExitCode(1)
     }

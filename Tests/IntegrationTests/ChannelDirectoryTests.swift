@@ -78,6 +78,7 @@ struct ChannelDirectoryTests {
         let listed = try await runSwitchboard(["channels", "list", "--tenant", id, "--json"])
         #expect(listed.status == 0)
         #expect(listed.stdout.contains(number))
+        #expect(listed.stdout.contains(#""tenantID" : "\#(id)""#))  // lower-case ids, as the tables print them
         #expect(!listed.stdout.contains("tok-"))
 
         let wrongFlag = try await runSwitchboard(["channels", "add", "--tenant", id, "--kind", "twilio", "--address", "a@b.c", "--auth-token", "x"])

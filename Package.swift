@@ -63,6 +63,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: Queue core — domain-free: jobs, leases, retries, workers. Each Redis script is its own .lua file.
+        .target(
+            name: "SwitchboardQueue",
+            dependencies: [
+                "SwitchboardRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Scripts/prelude.lua"), .embedInCode("Scripts/enqueue.lua"), .embedInCode("Scripts/take.lua"), .embedInCode("Scripts/complete.lua"),
+                .embedInCode("Scripts/fail.lua"), .embedInCode("Scripts/extend.lua"), .embedInCode("Scripts/requeue.lua"),
+                .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: Domain storage — schema migrations, tenants, channels, sealed secrets.
         .target(
             name: "SwitchboardStore",
@@ -76,7 +91,7 @@ let package = Package(
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
         .target(
             name: "Jobs",
-            dependencies: ["SwitchboardStore"],
+            dependencies: ["SwitchboardStore", "SwitchboardQueue"],
             path: "Jobs",
             exclude: ["README.md"],
             swiftSettings: swiftSettings),
@@ -85,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "Jobs",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,13 +112,13 @@ let package = Package(
         // MARK: Tests — pure logic, no services.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore"],
+            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue"],
             swiftSettings: swiftSettings),
         // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

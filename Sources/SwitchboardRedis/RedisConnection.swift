@@ -90,6 +90,22 @@ public final class RedisConnection: Sendable {
         }
     }
 
+    /// Runs one script several times in one round trip (pipelined EVALSHA). Calls the server answered with NOSCRIPT
+    /// did not run; the script is loaded and just those calls are sent again. Error replies come back in place.
+    public func evaluatePipelined(_ script: RedisScript, calls: [(keys: [RedisArgument], arguments: [RedisArgument])]) throws -> [RedisReply] {
+        func command(_ call: (keys: [RedisArgument], arguments: [RedisArgument])) -> [RedisArgument] {
+            ["EVALSHA", .string(script.sha1), .int(call.keys.count)] + call.keys + call.arguments
+        }
+        var replies = try pipeline(calls.map(command))
+        let missing = replies.indices.filter { if case .error(let m) = replies[$0] { return m.hasPrefix("NOSCRIPT") } else { return false } }
+        if !missing.isEmpty {
+            try self.command("SCRIPT", "LOAD", .string(script.source))
+            let again = try pipeline(missing.map { command(calls[$0]) })
+            for (i, reply) in zip(missing, again) { replies[i] = reply }
+        }
+        return replies
+    }
+
     // MARK: - Internals (run with the mutex held)
 
     private func checked(_ reply: RedisReply) throws -> RedisReply {

@@ -1,0 +1,75 @@
+/// A job type: its parameters, encoded as JSON into the queue, plus defaults for how it runs.
+///
+/// ```swift
+/// struct SendReceipt: JobParameters {
+///     static let jobName = "send-receipt"      // stable wire name: never rename, add a new type instead
+///     static let retryPolicy = RetryPolicy(maxAttempts: 5)
+///     let orderID: String
+/// }
+/// ```
+public protocol JobParameters: Codable, Sendable {
+    /// The stable name written into every queued job.
+    static var jobName: String { get }
+    /// The queue it goes to unless the enqueue says otherwise. Default `default`.
+    static var queue: String { get }
+    /// Attempts and backoff unless the enqueue says otherwise. Default ``RetryPolicy/default``.
+    static var retryPolicy: RetryPolicy { get }
+    /// The soft timeout: the handler is cancelled after this and the attempt counts as failed. Default 5 minutes.
+    static var timeout: Duration { get }
+}
+
+extension JobParameters {
+    public static var queue: String { "default" }
+    public static var retryPolicy: RetryPolicy { .default }
+    public static var timeout: Duration { .seconds(300) }
+}
+
+/// How a unique key holds back duplicates.
+public enum UniqueMode: String, Sendable, Codable, CaseIterable {
+    /// Until the job starts: a duplicate enqueued while it runs creates a new job.
+    case whileQueued = "queued"
+    /// Until the job finishes (succeeds or dies).
+    case whileActive = "active"
+    /// An idempotency record: until `ttl` after the job finishes, a duplicate returns the first job's id.
+    case idempotent
+}
+
+/// A unique key and how it holds.
+public struct UniqueOptions: Sendable, Hashable {
+    public var key: String
+    public var mode: UniqueMode
+    /// How long the key lives at most (for `idempotent`: how long after completion). Default 24 h.
+    public var ttl: Duration
+
+    public init(key: String, mode: UniqueMode = .whileActive, ttl: Duration = .seconds(86_400)) {
+        self.key = key
+        self.mode = mode
+        self.ttl = ttl
+    }
+}
+
+/// Per-enqueue choices; each `nil` falls back to the job type's default.
+public struct JobOptions: Sendable {
+    public var queue: String?
+    /// Run no earlier than this far from now.
+    public var delay: Duration?
+    public var unique: UniqueOptions?
+    public var retryPolicy: RetryPolicy?
+    public var timeout: Duration?
+
+    public init(queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil) {
+        self.queue = queue
+        self.delay = delay
+        self.unique = unique
+        self.retryPolicy = retryPolicy
+        self.timeout = timeout
+    }
+}
+
+/// What the worker reads back from a stored job: the effective retry policy and timeout.
+struct StoredOptions: Codable, Sendable {
+    var retry: RetryPolicy
+    var timeoutMs: Int64
+
+    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms" }
+}

@@ -1,0 +1,45 @@
+import FoundationEssentials
+public import Logging
+import Synchronization
+
+/// What a handler knows about the run it is in.
+public struct JobContext: Sendable {
+    public let id: String
+    public let name: String
+    public let queue: String
+    /// 1 on the first run.
+    public let attempt: Int
+    public let maxAttempts: Int
+    /// Strictly increasing per job with every lease. Pass it to stores that should refuse writes from a worker
+    /// whose lease was taken over (compare-and-set on the token).
+    public let fencingToken: Int64
+    /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata.
+    public var logger: Logger
+}
+
+/// Handlers by job name. Register every job type a worker should run before starting it.
+public final class JobRegistry: Sendable {
+    typealias Runner = @Sendable (_ payload: [UInt8], _ context: JobContext) async throws -> Void
+    private let handlers = Mutex<[String: Runner]>([:])
+
+    public init() {}
+
+    /// Registers `handler` for `P.jobName`. A later registration of the same name replaces the earlier one.
+    public func register<P: JobParameters>(_ jobType: P.Type, handler: @escaping @Sendable (P, JobContext) async throws -> Void) {
+        let runner: Runner = { payload, context in
+            let parameters: P
+            do {
+                parameters = try JSONDecoder().decode(P.self, from: Data(payload))
+            } catch {
+                throw DoNotRetry("parameters of \(P.jobName) do not decode as \(P.self): \(type(of: error)); fix the producer or the type")
+            }
+            try await handler(parameters, context)
+        }
+        handlers.withLock { $0[P.jobName] = runner }
+    }
+
+    func runner(for name: String) -> Runner? { handlers.withLock { $0[name] } }
+
+    /// The registered names, sorted.
+    public var jobNames: [String] { handlers.withLock { $0.keys.sorted() } }
+}

@@ -1,0 +1,41 @@
+/// A job a worker holds a lease on, as the take script returned it.
+struct LeasedJob: Sendable {
+    let queue: String
+    let id: String
+    let token: String
+    let attempt: Int
+    let maxAttempts: Int
+    let name: String
+    let payload: [UInt8]
+    let options: StoredOptions
+    /// When it became ready (server ms): pickup latency = start − this.
+    let readyAtMs: Int64
+
+    /// Parses `{ wait_ms, (id, token, attempt, max_attempts, name, payload, options, ready_ms)… }`.
+    static func parse(_ reply: RedisReplyList, queue: String) throws -> (waitMs: Int64, jobs: [LeasedJob]) {
+        guard let first = reply.first, let wait = first.int, (reply.count - 1) % 8 == 0 else {
+            throw QueueError(.unexpectedReply, "take returned a reply of the wrong shape")
+        }
+        var jobs: [LeasedJob] = []
+        var i = 1
+        let decoder = JSONDecoder()
+        while i < reply.count {
+            let f = reply[i..<(i + 8)].map { $0 }
+            guard let id = f[0].string, let token = f[1].int, let attempt = f[2].int, let max = f[3].int, let name = f[4].string,
+                let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int
+            else { throw QueueError(.unexpectedReply, "take returned a job of the wrong shape") }
+            let stored = (try? decoder.decode(StoredOptions.self, from: Data(options)))
+                ?? StoredOptions(retry: .default, timeoutMs: 300_000)
+            jobs.append(LeasedJob(
+                queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name,
+                payload: payload, options: stored, readyAtMs: ready))
+            i += 8
+        }
+        return (wait, jobs)
+    }
+}
+
+import FoundationEssentials
+import SwitchboardRedis
+
+typealias RedisReplyList = [RedisReply]

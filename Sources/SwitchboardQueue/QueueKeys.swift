@@ -1,0 +1,49 @@
+/// The Redis keys of one queue. Every key carries the queue name as a hash tag (`{name}`), so all keys a script
+/// touches live in one Redis Cluster slot.
+///
+/// | key | type | holds |
+/// |---|---|---|
+/// | `sb:{q}:ready` | list | ids ready to run, oldest first |
+/// | `sb:{q}:scheduled` | zset | delayed ids, score = run-at (ms) |
+/// | `sb:{q}:retry` | zset | ids waiting to retry, score = retry-at (ms) |
+/// | `sb:{q}:active` | zset | leased ids, score = lease deadline (ms) |
+/// | `sb:{q}:dead` | zset | ids out of attempts, score = died-at (ms) |
+/// | `sb:{q}:done` | zset | finished ids kept for the retention window, score = finished-at (ms) |
+/// | `sb:{q}:job:<id>` | hash | the job: name, payload, state, attempt, token, lease owner, errors, options |
+/// | `sb:{q}:unique:<key>` | string | id of the job holding a unique key |
+/// | `sb:{q}:doorbell` | list | wake-up tokens for blocked workers |
+/// | `sb:{q}:paused` | string | present while the queue is paused |
+/// | `sb:{q}:stats:processed:<yyyymmdd>`, `…:failed:<day>` | counters | per day, kept 8 days |
+/// | `sb:{q}:stats:stale`, `…:reclaimed`, `…:orphans` | counters | refused stale finishes, lapsed leases, ids without a hash |
+public struct QueueKeys: Sendable, Hashable {
+    public let queue: String
+    /// `sb:{queue}:`
+    public let prefix: String
+
+    public init(queue: String) {
+        self.queue = queue
+        self.prefix = "sb:{\(queue)}:"
+    }
+
+    public var ready: String { prefix + "ready" }
+    public var scheduled: String { prefix + "scheduled" }
+    public var retry: String { prefix + "retry" }
+    public var active: String { prefix + "active" }
+    public var dead: String { prefix + "dead" }
+    public var done: String { prefix + "done" }
+    public var doorbell: String { prefix + "doorbell" }
+    public var paused: String { prefix + "paused" }
+    public func job(_ id: String) -> String { prefix + "job:" + id }
+    public func unique(_ key: String) -> String { prefix + "unique:" + key }
+    public func processed(day: String) -> String { prefix + "stats:processed:" + day }
+    public func failed(day: String) -> String { prefix + "stats:failed:" + day }
+    public var stale: String { prefix + "stats:stale" }
+    public var reclaimed: String { prefix + "stats:reclaimed" }
+
+    /// A queue name: letters, digits, `-`, `_`, `.`; 1–64 characters (it becomes part of every key).
+    public static func validate(_ queue: String) throws(QueueError) {
+        guard (1...64).contains(queue.count), queue.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw QueueError(.invalidOptions, "queue name \"\(queue)\" must be 1-64 letters, digits, '-', '_' or '.'")
+        }
+    }
+}

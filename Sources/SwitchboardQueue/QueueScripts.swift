@@ -1,0 +1,20 @@
+import SwitchboardRedis
+
+/// The queue's Lua scripts, one file each in `Scripts/` (embedded at build time). Each file's header lists its
+/// KEYS, ARGV and what it guarantees atomically. `prelude.lua` (shared helpers, no keys) is prepended to each.
+enum QueueScripts {
+    static let enqueue = script("enqueue", PackageResources.enqueue_lua)
+    static let take = script("take", PackageResources.take_lua)
+    static let complete = script("complete", PackageResources.complete_lua)
+    static let fail = script("fail", PackageResources.fail_lua)
+    static let extend = script("extend", PackageResources.extend_lua)
+    static let requeue = script("requeue", PackageResources.requeue_lua)
+    static let revive = script("revive", PackageResources.revive_lua)
+    static let discard = script("discard", PackageResources.discard_lua)
+
+    private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
+
+    private static func script(_ name: String, _ bytes: [UInt8]) -> RedisScript {
+        RedisScript(name: name, source: prelude + "\n" + String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,305 @@
+public import Logging
+public import ServiceLifecycle
+public import SwitchboardRedis
+import FoundationEssentials
+import Synchronization
+import Glibc
+
+/// Runs jobs from Redis queues in one process with ``WorkerOptions/concurrency`` slots.
+///
+/// - Takes jobs with the `take` script only for free slots, then blocks on the queues' doorbells until about 110 ms
+///   before the next scheduled job or lease deadline, and waits the last stretch on a local timer (Redis times out
+///   blocked clients only on its 100 ms tick). No polling: an enqueue rings the doorbell and wakes the worker at once.
+/// - Extends leases every ``WorkerOptions/heartbeatInterval``; a job whose lease was lost is cancelled and not finished.
+/// - Graceful shutdown: stop taking, let running jobs finish for ``WorkerOptions/gracePeriod``, then cancel the rest
+///   and hand them back to ready without using up an attempt.
+public final class QueueWorker: Service, Sendable {
+    let redis: RedisClient
+    let registry: JobRegistry
+    let options: WorkerOptions
+    let logger: Logger
+    private let state = Mutex(State())
+    private let slotFreed: AsyncStream<Void>
+    private let slotFreedContinuation: AsyncStream<Void>.Continuation
+
+    private struct State {
+        var running: [String: Running] = [:]
+        var stopping = false
+        var handingBack = false
+        var processed = 0
+    }
+
+    private struct Running {
+        let queue: String
+        let token: String
+        var task: Task<Void, any Error>?
+        var lost = false
+    }
+
+    /// - Parameter redis: a client with at least 3 connections (one blocks on doorbells, one heartbeats, the rest finish jobs).
+    public init(redis: RedisClient, registry: JobRegistry, options: WorkerOptions, logger: Logger) {
+        self.redis = redis
+        self.registry = registry
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "worker.id"] = "\(options.workerID)"
+        self.logger = logger
+        (slotFreed, slotFreedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Jobs finished (completed, failed or handed back) by this worker so far.
+    public var processedCount: Int { state.withLock { $0.processed } }
+    /// Jobs running now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
+    /// Asks the worker to stop taking jobs and drain (the same as a graceful-shutdown signal).
+    public func stop() { state.withLock { $0.stopping = true } }
+
+    public func run() async throws {
+        for queue in options.queues { try QueueKeys.validate(queue) }
+        logger.info("worker started", metadata: ["queues": "\(options.queues.joined(separator: ","))", "concurrency": "\(options.concurrency)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.heartbeatLoop() }
+            await withGracefulShutdownHandler {
+                await self.fetchLoop(group: &group)
+            } onGracefulShutdown: {
+                self.stop()
+            }
+            await self.drain()
+            self.state.withLock { $0.stopping = true }
+        }
+        await removeHeartbeat()
+        logger.info("worker stopped", metadata: ["processed": "\(processedCount)"])
+    }
+
+    // MARK: - Taking jobs
+
+    private func fetchLoop(group: inout DiscardingTaskGroup) async {
+        var slots = slotFreed.makeAsyncIterator()
+        var rotation = 0
+        var failures = 0
+        while !state.withLock({ $0.stopping }) && !Task.isCancelled {
+            let free = options.concurrency - runningCount
+            if free <= 0 {
+                _ = await slots.next()
+                continue
+            }
+            do {
+                var taken = 0
+                var waitMs = options.maxBlock.milliseconds
+                let order = options.queues.indices.map { options.queues[($0 + rotation) % options.queues.count] }
+                rotation += 1
+                for queue in order where taken < free {
+                    let (wait, jobs) = try await take(queue: queue, count: free - taken)
+                    if wait >= 0 { waitMs = min(waitMs, wait) }
+                    for job in jobs {
+                        state.withLock { $0.running[job.id] = Running(queue: job.queue, token: job.token) }
+                        group.addTask { await self.execute(job) }
+                    }
+                    taken += jobs.count
+                }
+                failures = 0
+                if taken == 0 && waitMs > 2 {
+                    // Redis times out blocked clients only on its event-loop tick (hz 10: BLPOP 0.05 s returns after
+                    // ~100 ms), so block only until a tick before the due time and sleep out the rest on our clock.
+                    if waitMs > Self.redisTimerSlackMs + 10 {
+                        try await waitForDoorbell(milliseconds: waitMs - Self.redisTimerSlackMs)
+                    } else {
+                        try await Task.sleep(for: .milliseconds(waitMs))
+                    }
+                }
+            } catch {
+                failures += 1
+                let pause = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
+                logger.info("taking jobs failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
+                try? await Task.sleep(for: pause)
+            }
+        }
+    }
+
+    /// How late Redis may time out a blocked BLPOP (one event-loop tick at the default hz 10, plus margin).
+    static let redisTimerSlackMs: Int64 = 110
+
+    private func take(queue: String, count: Int) async throws -> (Int64, [LeasedJob]) {
+        let keys = QueueKeys(queue: queue)
+        let reply = try await redis.evaluate(
+            QueueScripts.take,
+            keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused)],
+            arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay())])
+        guard let list = reply.array else { throw QueueError(.unexpectedReply, "take returned \(reply)") }
+        return try LeasedJob.parse(list, queue: queue)
+    }
+
+    private func waitForDoorbell(milliseconds: Int64) async throws {
+        let fraction = String(milliseconds % 1000)
+        let seconds = "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        let keys = options.queues.map { RedisArgument.string(QueueKeys(queue: $0).doorbell) }
+        try await redis.blockingCommand(["BLPOP"] + keys + [.string(seconds)], timeout: .milliseconds(milliseconds))
+    }
+
+    // MARK: - Running a job
+
+    private func execute(_ job: LeasedJob) async {
+        defer {
+            state.withLock {
+                $0.running[job.id] = nil
+                $0.processed += 1
+            }
+            slotFreedContinuation.yield()
+        }
+        var jobLogger = logger
+        jobLogger[metadataKey: "job.id"] = "\(job.id)"
+        jobLogger[metadataKey: "job.name"] = "\(job.name)"
+        jobLogger[metadataKey: "job.attempt"] = "\(job.attempt)"
+        jobLogger[metadataKey: "queue"] = "\(job.queue)"
+        let context = JobContext(
+            id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
+            fencingToken: Int64(job.token) ?? 0, logger: jobLogger)
+        let runner = registry.runner(for: job.name)
+        let timeout = Duration.milliseconds(max(1, job.options.timeoutMs))
+        let task = Task<Void, any Error> {
+            guard let runner else {
+                throw QueueError(.unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(self.registry.jobNames.joined(separator: ", ")))")
+            }
+            try await withSoftTimeout(timeout) { try await runner(job.payload, context) }
+        }
+        state.withLock { $0.running[job.id]?.task = task }
+        if state.withLock({ $0.handingBack }) { task.cancel() }
+        let result = await task.result
+
+        let (lost, handingBack) = state.withLock { ($0.running[job.id]?.lost ?? false, $0.handingBack) }
+        if lost {
+            jobLogger.info("lease lost while running; another worker may run the job, so this result is dropped")
+            return
+        }
+        do {
+            if handingBack {
+                try await requeue(job)
+                jobLogger.info("handed back to ready at shutdown")
+                return
+            }
+            switch result {
+            case .success:
+                try await complete(job)
+                jobLogger.debug("completed")
+            case .failure(let error):
+                let outcome = try await fail(job, error: error)
+                jobLogger.info("failed", metadata: ["error": "\(describe(error))", "outcome": "\(outcome)"])
+            }
+        } catch {
+            // Redis unreachable while finishing: the lease lapses and the job runs again (at-least-once).
+            jobLogger.info("could not record the outcome; the lease will lapse and the job will run again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func complete(_ job: LeasedJob) async throws {
+        let keys = QueueKeys(queue: job.queue)
+        try await redis.evaluate(
+            QueueScripts.complete, keys: [.string(keys.active), .string(keys.done)],
+            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .string(utcDay()),
+                        .int(options.doneRetention.count), .int(options.doneRetention.age.milliseconds)])
+    }
+
+    private func fail(_ job: LeasedJob, error: any Error) async throws -> String {
+        let keys = QueueKeys(queue: job.queue)
+        var delay: Int64 = -1
+        if !(error is DoNotRetry) && job.attempt < job.maxAttempts {
+            var generator = SystemRandomNumberGenerator()
+            delay = job.options.retry.delay(afterAttempt: job.attempt, using: &generator).milliseconds
+        }
+        let reply = try await redis.evaluate(
+            QueueScripts.fail, keys: [.string(keys.active), .string(keys.retry), .string(keys.dead)],
+            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .string(String(describe(error).prefix(500))),
+                        .int(delay), .string(utcDay()), .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds)])
+        return reply.string ?? "refused (stale token)"
+    }
+
+    private func requeue(_ job: LeasedJob) async throws {
+        let keys = QueueKeys(queue: job.queue)
+        try await redis.evaluate(
+            QueueScripts.requeue, keys: [.string(keys.active), .string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)],
+            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), 0])
+    }
+
+    // MARK: - Heartbeat and shutdown
+
+    private func heartbeatLoop() async {
+        while !state.withLock({ $0.stopping && $0.running.isEmpty }) {
+            try? await Task.sleep(for: options.heartbeatInterval)
+            await heartbeat()
+        }
+    }
+
+    /// Extends the leases of running jobs (cancelling those whose lease was lost) and publishes the process record.
+    func heartbeat() async {
+        let running = state.withLock { $0.running.map { (id: $0.key, queue: $0.value.queue, token: $0.value.token) } }
+        for queue in Set(running.map(\.queue)) {
+            let keys = QueueKeys(queue: queue)
+            let mine = running.filter { $0.queue == queue }
+            do {
+                let reply = try await redis.evaluate(
+                    QueueScripts.extend, keys: [.string(keys.active)],
+                    arguments: [.string(keys.prefix), .int(options.leaseDuration.milliseconds)] + mine.flatMap { [.string($0.id), .string($0.token)] })
+                for id in (reply.array ?? []).compactMap(\.string) {
+                    let task = state.withLock { s -> Task<Void, any Error>? in
+                        s.running[id]?.lost = true
+                        return s.running[id]?.task
+                    }
+                    task?.cancel()
+                }
+            } catch {
+                logger.info("heartbeat failed; leases lapse if Redis stays unreachable", metadata: ["error": "\(error)"])
+            }
+        }
+        let record: [RedisArgument] = [
+            "HSET", .string("sb:worker:" + options.workerID), "pid", .int(getpid()), "queues", .string(options.queues.joined(separator: ",")),
+            "concurrency", .int(options.concurrency), "busy", .int(running.count), "beat_ms", .int(nowMilliseconds()),
+            "jobs", .string(running.map(\.id).joined(separator: ",")),
+        ]
+        _ = try? await redis.pipeline([
+            record, ["PEXPIRE", .string("sb:worker:" + options.workerID), .int(options.heartbeatInterval.milliseconds * 5)],
+            ["ZADD", "sb:workers", .int(nowMilliseconds()), .string(options.workerID)],
+        ])
+    }
+
+    private func removeHeartbeat() async {
+        _ = try? await redis.pipeline([["DEL", .string("sb:worker:" + options.workerID)], ["ZREM", "sb:workers", .string(options.workerID)]])
+    }
+
+    /// Waits up to the grace period for running jobs, then cancels the rest and hands them back.
+    private func drain() async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + options.gracePeriod
+        while runningCount > 0 && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let left = state.withLock { s -> [Task<Void, any Error>] in
+            s.handingBack = true
+            return s.running.values.compactMap(\.task)
+        }
+        if !left.isEmpty { logger.info("grace period over; handing back running jobs", metadata: ["count": "\(left.count)"]) }
+        for task in left { task.cancel() }
+    }
+}
+
+/// Runs `body`, cancelling it and throwing ``QueueError/Code/timedOut`` if it runs longer than `timeout`.
+func withSoftTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await body()
+            return true
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return false
+        }
+        let finished = try await group.next() ?? false
+        group.cancelAll()
+        if !finished { throw QueueError(.timedOut, "the handler ran past its timeout of \(timeout) and was cancelled") }
+    }
+}
+
+private func describe(_ error: any Error) -> String {
+    if let error = error as? DoNotRetry { return "do not retry: \(error.message)" }
+    return "\(error)"
+}

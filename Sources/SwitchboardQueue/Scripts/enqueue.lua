@@ -1,0 +1,62 @@
+-- enqueue.lua: store new jobs and make them ready (or scheduled), deciding uniqueness in the same step.
+--
+-- KEYS[1] ready list        sb:{q}:ready
+-- KEYS[2] scheduled zset    sb:{q}:scheduled   (score: run-at, ms)
+-- KEYS[3] doorbell list     sb:{q}:doorbell    (wakes workers blocked in BLPOP)
+-- ARGV[1] key prefix        sb:{q}:            (job hashes are <prefix>job:<id>, unique keys <prefix>unique:<key>)
+-- ARGV[2] queue name
+-- ARGV[3] number of jobs n, then n groups of 9:
+--         id, name, payload, delay_ms, max_attempts, unique_key ('' = none), unique_mode, unique_ttl_ms, options
+--         (options: JSON the worker reads back: timeout, backoff; stored verbatim)
+--
+-- Returns: an array of n job ids. For a job whose unique key is held by a live job, the holder's id.
+--
+-- Atomically: the unique check and the job's creation happen together (never GET-then-SET across round trips),
+-- so concurrent enqueues with one unique key create exactly one job.
+local now = now_ms()
+local prefix = ARGV[1]
+local n = tonumber(ARGV[3])
+local out = {}
+local rang = false
+for i = 0, n - 1 do
+  local b = 4 + i * 9
+  local id, name, payload = ARGV[b], ARGV[b + 1], ARGV[b + 2]
+  local delay, max_attempts = tonumber(ARGV[b + 3]), ARGV[b + 4]
+  local ukey, umode, uttl, options = ARGV[b + 5], ARGV[b + 6], tonumber(ARGV[b + 7]), ARGV[b + 8]
+  local existing = false
+  if ukey ~= '' then
+    local holder = redis.call('GET', prefix .. 'unique:' .. ukey)
+    if holder and redis.call('EXISTS', prefix .. 'job:' .. holder) == 1 then
+      existing = holder
+    elseif holder and umode == 'idempotent' then
+      existing = holder  -- the job finished and was removed; the record still answers for it until its TTL
+    end
+  end
+  if existing then
+    out[#out + 1] = existing
+  else
+    if ukey ~= '' then
+      redis.call('SET', prefix .. 'unique:' .. ukey, id, 'PX', uttl)
+    end
+    local state = 'ready'
+    local run_at = now
+    if delay > 0 then
+      state = 'scheduled'
+      run_at = now + delay
+      redis.call('ZADD', KEYS[2], run_at, id)
+    else
+      redis.call('RPUSH', KEYS[1], id)
+    end
+    redis.call('HSET', prefix .. 'job:' .. id,
+      'id', id, 'name', name, 'payload', payload, 'queue', ARGV[2], 'state', state,
+      'attempt', 0, 'max_attempts', max_attempts, 'token', 0, 'created_ms', now, 'run_at_ms', run_at,
+      'ready_ms', run_at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', uttl, 'options', options)
+    rang = true
+    out[#out + 1] = id
+  end
+end
+if rang then
+  redis.call('LPUSH', KEYS[3], 1)
+  redis.call('LTRIM', KEYS[3], 0, 63)
+end
+return out

@@ -1,0 +1,86 @@
+-- take.lua: lease up to N ready jobs to a worker; first promote due scheduled/retry jobs and reclaim lapsed leases.
+--
+-- KEYS[1] ready list      KEYS[2] scheduled zset    KEYS[3] retry zset
+-- KEYS[4] active zset (score: lease deadline, ms)   KEYS[5] dead zset   KEYS[6] paused flag (string)
+-- ARGV[1] key prefix      ARGV[2] max jobs to lease  ARGV[3] lease ms    ARGV[4] worker id
+-- ARGV[5] UTC day (yyyymmdd) for the failure counter of jobs that die here
+--
+-- Returns: { wait_ms, job... } where each job is 8 values: id, token, attempt, max_attempts, name, payload, options, ready_ms.
+-- wait_ms: how long until the next scheduled/retry job or lease deadline (-1: none); the worker blocks at most that long.
+--
+-- Atomically, per job: it leaves 'ready', gets attempt+1, a fencing token one higher than any before it, and a lease in
+-- 'active'. A lapsed lease goes back to the front of 'ready' (it counts as an attempt, so a job that kills its worker
+-- every time ends in 'dead' rather than looping).
+local now = now_ms()
+local prefix, want, lease, worker = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+
+-- Promote what is due (bounded per call; the rest next call).
+for _, z in ipairs({ KEYS[2], KEYS[3] }) do
+  local due = redis.call('ZRANGEBYSCORE', z, '-inf', now, 'LIMIT', 0, 1000)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', z, id)
+    redis.call('RPUSH', KEYS[1], id)
+    redis.call('HSET', prefix .. 'job:' .. id, 'state', 'ready', 'ready_ms', now)
+  end
+end
+
+-- Reclaim leases that lapsed: their worker stopped heartbeating (crashed, SIGKILLed, frozen).
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+for _, id in ipairs(lapsed) do
+  redis.call('ZREM', KEYS[4], id)
+  local jk = prefix .. 'job:' .. id
+  local f = redis.call('HMGET', jk, 'attempt', 'max_attempts', 'lease_owner', 'unique_key', 'unique_mode')
+  if f[1] then
+    append_error(jk, f[1], now, 'lease lapsed: worker ' .. (f[3] or '?') .. ' stopped heartbeating')
+    redis.call('INCR', prefix .. 'stats:reclaimed')
+    if tonumber(f[1]) >= tonumber(f[2]) then
+      redis.call('HSET', jk, 'state', 'dead', 'finished_ms', now)
+      redis.call('ZADD', KEYS[5], now, id)
+      count_day(prefix .. 'stats:failed:' .. ARGV[5])
+      if f[4] and f[4] ~= '' and f[5] ~= 'idempotent' and redis.call('GET', prefix .. 'unique:' .. f[4]) == id then
+        redis.call('DEL', prefix .. 'unique:' .. f[4])
+      end
+    else
+      redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
+      redis.call('LPUSH', KEYS[1], id)
+    end
+  end
+end
+
+local out = { -1 }
+if redis.call('EXISTS', KEYS[6]) == 0 then
+  local taken = 0
+  while taken < want do
+    local id = redis.call('LPOP', KEYS[1])
+    if not id then break end
+    local jk = prefix .. 'job:' .. id
+    local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode')
+    if f[1] then
+      local attempt = redis.call('HINCRBY', jk, 'attempt', 1)
+      local token = redis.call('HINCRBY', jk, 'token', 1)
+      redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now)
+      redis.call('ZADD', KEYS[4], now + lease, id)
+      if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
+        redis.call('DEL', prefix .. 'unique:' .. f[6])
+      end
+      local n = #out
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, token, attempt, f[4]
+      out[n + 5], out[n + 6], out[n + 7], out[n + 8] = f[1], f[2], f[3], f[5]
+      taken = taken + 1
+    else
+      redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
+    end
+  end
+end
+
+-- How long may the worker block before something becomes due?
+local next_at = nil
+for _, z in ipairs({ KEYS[2], KEYS[3], KEYS[4] }) do
+  local first = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+  if first[2] then
+    local at = tonumber(first[2])
+    if not next_at or at < next_at then next_at = at end
+  end
+end
+if next_at then out[1] = math.max(0, next_at - now) end
+return out

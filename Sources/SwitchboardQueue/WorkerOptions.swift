@@ -1,0 +1,43 @@
+import Glibc
+
+/// How a worker process takes and runs jobs. Every field has a production default.
+public struct WorkerOptions: Sendable {
+    /// Queues to take from, in order of preference. Default `["default"]`.
+    public var queues: [String] = ["default"]
+    /// Job slots in this process. Default 16.
+    public var concurrency: Int = 16
+    /// How long a lease lasts without a heartbeat. A SIGKILLed worker's jobs are ready again at most
+    /// this long plus ``maxBlock`` after its last heartbeat. Default 10 s.
+    public var leaseDuration: Duration = .seconds(10)
+    /// How often leases are extended and the process heartbeat is published. Default 2 s.
+    public var heartbeatInterval: Duration = .seconds(2)
+    /// After SIGTERM: how long running jobs may finish before they are handed back to ready. Default 25 s.
+    public var gracePeriod: Duration = .seconds(25)
+    /// Longest wait for a doorbell when nothing is due; bounds how fast a stop request or lapsed lease is noticed. Default 1 s.
+    public var maxBlock: Duration = .seconds(1)
+    /// Finished jobs kept for inspection (count 0: deleted at once). Default 0, 1 h.
+    public var doneRetention = Retention(count: 0, age: .seconds(3600))
+    /// Dead jobs kept (by count and age). Default 10,000 and 30 days.
+    public var deadRetention = Retention(count: 10_000, age: .seconds(30 * 86_400))
+    /// This process's identity in leases and heartbeats. Default `host:pid:random`.
+    public var workerID: String = WorkerOptions.defaultWorkerID()
+
+    public init() {}
+
+    static func defaultWorkerID() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        let host = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}
+
+/// How many finished or dead jobs to keep, and for how long.
+public struct Retention: Sendable, Hashable {
+    public var count: Int
+    public var age: Duration
+    public init(count: Int, age: Duration) {
+        self.count = count
+        self.age = age
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+@testable import SwitchboardQueue
+import SwitchboardRedis
+import Testing
+
+@Suite("Queue delivery", .timeLimit(.minutes(3)))
+struct QueueDeliveryTests {
+    @Test func aBatchIsEnqueuedInOneCallAndEveryJobRunsOnce() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("batch")
+        let set = "probe:\(queue)"
+        let ids = try await JobQueue(redis: redis).enqueue(batch: (0..<1200).map { _ in DiagnosticJobs.Probe(ms: 0, set: set) }, options: .init(queue: queue))
+        #expect(ids.count == 1200)
+        #expect(Set(ids).count == 1200)
+        let inspector = QueueInspector(redis: redis)
+        #expect(try await inspector.counts(queue: queue)["ready"] == 1200)
+        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue, concurrency: 8)) { _ in
+            try await expectEventually { try await redis.command(["GET", .string(set + ":count")]).int == 1200 }
+        }
+        let ran = Set(try await redis.command(["SMEMBERS", .string(set)]).array?.compactMap(\.string) ?? [])
+        #expect(ran == Set(ids))
+        let counts = try await inspector.counts(queue: queue)
+        #expect(counts.values.allSatisfy { $0 == 0 }, "\(counts)")
+        #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).processed(day: utcDay()))]).int == 1200)
+        // Finished jobs are deleted by default (no done retention).
+        #expect(try await inspector.job(ids[0], queue: queue) == nil)
+        try await redis.shutdown()
+    }
+
+    @Test func aDelayedJobRunsWithin100msOfItsDueTime() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("delay")
+        let log = RunLog()
+        var options = testWorkerOptions(queue: queue)
+        options.maxBlock = .seconds(5)  // the due time, not the block cap, must wake the worker
+        try await withWorker(redis: redis, options: options, register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
+            try await Task.sleep(for: .milliseconds(300))  // the worker is now blocked on an empty queue
+            var lateness: [Double] = []
+            for delay in [700, 1200] {
+                let enqueuedAt = Date()
+                try await JobQueue(redis: redis).enqueue(Marker(label: "x"), options: .init(queue: queue, delay: .milliseconds(delay)))
+                let before = log.count
+                try await expectEventually(timeout: .seconds(5)) { log.count == before + 1 }
+                let late = log.all.last!.at.timeIntervalSince(enqueuedAt) * 1000 - Double(delay)
+                lateness.append(late)
+                #expect(late >= -5, "ran \(late) ms early")
+                #expect(late <= 100, "ran \(late) ms late")
+            }
+            print("delayed jobs ran late by \(lateness.map { String(format: "%.1f ms", $0) })")
+        }
+        try await redis.shutdown()
+    }
+
+    @Test func aCrashedWorkersJobIsRunAgainAfterItsLeaseLapses() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("crash")
+        let id = try await JobQueue(redis: redis).enqueue(Marker(label: "crash"), options: .init(queue: queue))
+        // "Worker A" leases it for 1 s and dies (never heartbeats, never finishes).
+        let leased = try await takeDirectly(redis, queue: queue, worker: "crashed-worker", lease: .seconds(1))
+        #expect(leased.map(\.id) == [id])
+        #expect(leased.first?.token == "1")
+        let log = RunLog()
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
+            try await expectEventually { log.count == 1 }
+        }
+        let recovery = clock.now - started
+        #expect(recovery < .seconds(3))
+        #expect(log.all.first?.attempt == 2)  // the lapsed lease counted as the first attempt
+        #expect(log.all.first?.token == 2)  // and the new lease has a higher fencing token
+        #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).reclaimed)]).int == 1)
+        print("lease-lapse recovery: \(recovery)")
+        try await redis.shutdown()
+    }
+
+    @Test func aStaleTokenCannotFinishAJobTakenOver() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("stale")
+        try await JobQueue(redis: redis).enqueue(Marker(label: "stale"), options: .init(queue: queue))
+        let first = try #require(try await takeDirectly(redis, queue: queue, worker: "A", lease: .milliseconds(200)).first)
+        try await Task.sleep(for: .milliseconds(300))
+        let second = try #require(try await takeDirectly(redis, queue: queue, worker: "B", lease: .seconds(30)).first)
+        #expect(second.id == first.id)
+        #expect(Int(second.token)! > Int(first.token)!)
+        // A wakes up and tries to finish: refused and counted.
+        #expect(try await completeDirectly(redis, first) == 0)
+        #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).stale)]).int == 1)
+        let snapshot = try await QueueInspector(redis: redis).job(first.id, queue: queue)
+        #expect(snapshot?.state == "active")
+        #expect(snapshot?.leaseOwner == "B")
+        // B finishes normally.
+        #expect(try await completeDirectly(redis, second) == 1)
+        #expect(try await completeDirectly(redis, second) == 0)  // and only once
+        try await redis.shutdown()
+    }
+
+    @Test func heartbeatsKeepALongJobLeasedAndItRunsOnce() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("long")
+        let set = "probe:\(queue)"
+        var options = testWorkerOptions(queue: queue)
+        options.leaseDuration = .seconds(1)
+        options.heartbeatInterval = .milliseconds(200)
+        try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Probe(ms: 2500, set: set), options: .init(queue: queue))
+        try await withWorker(redis: redis, options: options) { _ in
+            try await expectEventually { try await redis.command(["GET", .string(set + ":count")]).int == 1 }
+            try await Task.sleep(for: .milliseconds(1500))  // a reclaim would have re-run it by now
+        }
+        #expect(try await redis.command(["GET", .string(set + ":count")]).int == 1)
+        #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).reclaimed)]) == .null)
+        try await redis.shutdown()
+    }
+
+    @Test func gracefulStopHandsARunningJobBackWithoutUsingAnAttempt() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("drain")
+        let id = try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Sleep(ms: 3000), options: .init(queue: queue))
+        var options = testWorkerOptions(queue: queue)
+        options.gracePeriod = .seconds(1)
+        let clock = ContinuousClock()
+        var stopAsked = clock.now
+        try await withWorker(redis: redis, options: options) { worker in
+            try await expectEventually { worker.runningCount == 1 }
+            stopAsked = clock.now
+        }
+        let drained = clock.now - stopAsked
+        #expect(drained < .milliseconds(2500))
+        let snapshot = try await QueueInspector(redis: redis).job(id, queue: queue)
+        #expect(snapshot?.state == "ready")
+        #expect(snapshot?.attempt == 0)
+        #expect(try await QueueInspector(redis: redis).counts(queue: queue)["ready"] == 1)
+        #expect(try await redis.command(["EXISTS", .string("sb:worker:" + options.workerID)]) == .integer(0))
+        try await redis.shutdown()
+    }
+}

@@ -32,6 +32,8 @@ public final class QueueWorker: Service, Sendable {
     private struct Running {
         let queue: String
         let token: String
+        /// Soft timeout + hard-timeout grace after the start.
+        let hardDeadline: ContinuousClock.Instant
         var task: Task<Void, any Error>?
         var lost = false
     }
@@ -93,7 +95,8 @@ public final class QueueWorker: Service, Sendable {
                     let (wait, jobs) = try await take(queue: queue, count: free - taken)
                     if wait >= 0 { waitMs = min(waitMs, wait) }
                     for job in jobs {
-                        state.withLock { $0.running[job.id] = Running(queue: job.queue, token: job.token) }
+                        let hardDeadline = ContinuousClock.now + .milliseconds(job.options.timeoutMs) + options.hardTimeoutGrace
+                        state.withLock { $0.running[job.id] = Running(queue: job.queue, token: job.token, hardDeadline: hardDeadline) }
                         group.addTask { await self.execute(job) }
                     }
                     taken += jobs.count
@@ -230,9 +233,15 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    /// Extends the leases of running jobs (cancelling those whose lease was lost) and publishes the process record.
+    /// Extends the leases of running jobs (cancelling those whose lease was lost), reports jobs past their hard
+    /// timeout, and publishes the process record.
     func heartbeat() async {
-        let running = state.withLock { $0.running.map { (id: $0.key, queue: $0.value.queue, token: $0.value.token) } }
+        let now = ContinuousClock.now
+        let running = state.withLock { $0.running.map { (id: $0.key, queue: $0.value.queue, token: $0.value.token, hard: $0.value.hardDeadline) } }
+        for job in running where job.hard < now {
+            logger.info("job ran past its hard timeout", metadata: ["job.id": "\(job.id)"])
+            options.onHardTimeout(job.id)
+        }
         for queue in Set(running.map(\.queue)) {
             let keys = QueueKeys(queue: queue)
             let mine = running.filter { $0.queue == queue }

@@ -19,6 +19,12 @@ public struct WorkerOptions: Sendable {
     public var doneRetention = Retention(count: 0, age: .seconds(3600))
     /// Dead jobs kept (by count and age). Default 10,000 and 30 days.
     public var deadRetention = Retention(count: 10_000, age: .seconds(30 * 86_400))
+    /// Extra time a handler gets after its soft timeout cancelled it. If it still has not returned (it ignores
+    /// cancellation or blocks a thread), ``onHardTimeout`` runs: the prefork worker exits the child process so the
+    /// supervisor restarts it, and the job's lease lapses and it is retried. Default 30 s.
+    public var hardTimeoutGrace: Duration = .seconds(30)
+    /// Called (from the heartbeat) with the id of a job past its hard timeout. Default: nothing.
+    public var onHardTimeout: @Sendable (_ jobID: String) -> Void = { _ in }
     /// This process's identity in leases and heartbeats. Default `host:pid:random`.
     public var workerID: String = WorkerOptions.defaultWorkerID()
 

@@ -1,14 +1,98 @@
 import ArgumentParser
+import FoundationEssentials
+import Glibc
+import Jobs
+import Logging
+import ServiceLifecycle
+import SwitchboardQueue
+import SwitchboardRedis
+import UnixSignals
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker process (the job pool arrives with the queue core; it now starts, checks Redis and waits).",
-        discussion: "Example:\n  switchboard worker")
+        abstract: "Run the prefork worker pool: a supervisor and N child processes of M job slots each.",
+        discussion: """
+            SIGTERM drains: the children stop taking jobs, give running ones --grace to finish, hand the rest back to
+            ready without using up an attempt, and exit; then the supervisor exits 0. A crashed child is restarted
+            with backoff. Each process publishes a heartbeat (pid, host, queues, running jobs).
+
+            Examples:
+              switchboard worker
+              switchboard worker --queues critical,default --processes 2 --concurrency 16 --grace 25s
+            """)
+
+    @Option(help: "Comma-separated queues to take from, in order of preference.")
+    var queues: String = "default"
+    @Option(help: "Child processes.")
+    var processes: Int = 2
+    @Option(help: "Job slots per child process.")
+    var concurrency: Int = 16
+    @Option(help: "After SIGTERM, how long running jobs may finish before they are handed back (e.g. 25s, 500ms).")
+    var grace: String = "25s"
+    @Option(help: "How long a lease lasts without a heartbeat; a killed worker's jobs run again after about this long.")
+    var lease: String = "10s"
+    @Option(help: "Dead jobs kept per queue (the oldest beyond this are deleted).")
+    var deadMax: Int = 10_000
+    @Option(help: "Dead jobs older than this are deleted (e.g. 30d).")
+    var deadAge: String = "30d"
+    @Flag(help: .hidden)
+    var child = false
+
+    func validate() throws {
+        guard processes >= 1, processes <= 64 else { throw ValidationError("--processes must be between 1 and 64") }
+        guard concurrency >= 1, concurrency <= 1000 else { throw ValidationError("--concurrency must be between 1 and 1000") }
+        for queue in queueList {
+            do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
+        }
+        for (flag, text) in [("--grace", grace), ("--lease", lease), ("--dead-age", deadAge)] {
+            do { _ = try DurationText.parse(text) } catch { throw ValidationError("\(flag): \(error.message)") }
+        }
+    }
+
+    var queueList: [String] { queues.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty } }
 
     func run() async throws {
-        do { try await runIdleProcess(role: "worker") } catch is ExitCodeError { throw ExitCode(1) }
+        let settings = try Settings.fromEnvironment()
+        let logger = settings.bootstrapLogging()
+        let graceDuration = try DurationText.parse(grace)
+        if !child {
+            var arguments = CommandLine.arguments.dropFirst().map { $0 }
+            arguments.append("--child")
+            let supervisor = WorkerSupervisor(
+                executable: try currentExecutablePath(), childArguments: arguments, processes: processes, grace: graceDuration, logger: logger)
+            let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+            return
+        }
+        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: min(concurrency, 8) + 3)
+        var options = WorkerOptions()
+        options.queues = queueList
+        options.concurrency = concurrency
+        options.gracePeriod = graceDuration
+        options.leaseDuration = try DurationText.parse(lease)
+        options.heartbeatInterval = min(.seconds(2), options.leaseDuration / 4)
+        options.deadRetention = Retention(count: deadMax, age: try DurationText.parse(deadAge))
+        options.onHardTimeout = { id in
+            // The handler ignores cancellation: only a new process frees its slot. The job's lease lapses and it is retried.
+            logger.error("a job ran past its hard timeout; exiting so the supervisor restarts this process", metadata: ["job.id": "\(id)"])
+            Glibc.exit(75)
+        }
+        let registry = JobRegistry()
+        DiagnosticJobs.register(in: registry, redis: redis)
+        let worker = QueueWorker(redis: redis, registry: registry, options: options, logger: logger)
+        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        try await redis.shutdown()
     }
+}
+
+/// The absolute path of the running binary (children are started from the same file).
+func currentExecutablePath() throws -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard n > 0 else { throw SupervisorError("cannot find the switchboard binary (/proc/self/exe)") }
+    return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 struct SchedulerCommand: AsyncParsableCommand {

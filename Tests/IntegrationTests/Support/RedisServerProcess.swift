@@ -48,7 +48,7 @@ final class RedisServerProcess: @unchecked Sendable {
 
 /// posix_spawn with an empty signal mask and default dispositions: a child started from a thread that
 /// blocks signals (Foundation's and NIO's helper threads do) would otherwise inherit the mask and never see SIGTERM.
-func spawnWithCleanSignals(_ arguments: [String]) throws -> pid_t {
+func spawnWithCleanSignals(_ arguments: [String], outputPath: String? = nil, environment: [String: String] = [:]) throws -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -60,10 +60,19 @@ func spawnWithCleanSignals(_ arguments: [String]) throws -> pid_t {
     posix_spawnattr_setsigmask(&attributes, &empty)
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if let outputPath {
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
     var pid: pid_t = 0
     let cArguments = arguments.map { strdup($0) } + [nil]
     defer { cArguments.forEach { free($0) } }
-    let rc = posix_spawn(&pid, arguments[0], nil, &attributes, cArguments, environ)
+    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { env.forEach { free($0) } }
+    let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, cArguments, env)
     guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc)) }
     return pid
 }
@@ -115,6 +124,18 @@ func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
         Thread.detachNewThread {
             body()
             continuation.resume()
+        }
+    }
+}
+
+/// Waits for a spawned child on a plain thread; returns its exit code, or 128 + signal.
+func waitForChild(_ pid: pid_t) async -> Int32 {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let signal = status & 0x7f
+            continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
         }
     }
 }

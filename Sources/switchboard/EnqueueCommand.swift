@@ -1,0 +1,102 @@
+import ArgumentParser
+import FoundationEssentials
+import SwitchboardQueue
+import SwitchboardRedis
+
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Enqueue jobs by name and print their ids, one per line.",
+        discussion: """
+            Built-in jobs every worker runs: noop {}, sleep {"ms":250}, fail {"times":2}, probe {"ms":50,"set":"name"}.
+            --count N enqueues N copies in one round trip. A unique key makes a duplicate print the first job's id.
+
+            Examples:
+              switchboard enqueue noop
+              switchboard enqueue sleep --args '{"ms": 3000}' --queue default --in 5s
+              switchboard enqueue probe --args '{"ms": 50, "set": "probe:run1"}' --count 5000
+              switchboard enqueue fail --args '{"times": 99}' --max-attempts 3
+            """)
+
+    @Argument(help: "The job's name (noop, sleep, fail, probe, or a pipeline job).")
+    var name: String
+    @Option(help: "The job's parameters as a JSON object.")
+    var args: String = "{}"
+    @Option(help: "The queue.")
+    var queue: String = "default"
+    @Option(name: .customLong("in"), help: "Run no earlier than this from now (e.g. 500ms, 5s, 2m).")
+    var delay: String?
+    @Option(help: "A unique key: while a job with it is queued or running, enqueueing again returns that job's id.")
+    var unique: String?
+    @Option(help: "queued, active (default) or idempotent: how long the unique key holds.")
+    var uniqueMode: String = "active"
+    @Option(help: "Attempts in all, the first included.")
+    var maxAttempts: Int?
+    @Option(help: "Soft timeout of each attempt (e.g. 30s).")
+    var timeout: String?
+    @Option(help: "How many copies to enqueue.")
+    var count: Int = 1
+
+    func validate() throws {
+        guard (try? JSONDecoder().decode([String: JSONValue].self, from: Data(args.utf8))) != nil else {
+            throw ValidationError("--args must be a JSON object, such as '{\"ms\": 250}'")
+        }
+        guard count >= 1, count <= 1_000_000 else { throw ValidationError("--count must be between 1 and 1000000") }
+        if unique != nil && count > 1 { throw ValidationError("--unique applies to one job; drop --count") }
+        guard UniqueMode(rawValue: uniqueMode) != nil else { throw ValidationError("--unique-mode must be queued, active or idempotent") }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        do {
+            try QueueKeys.validate(queue)
+            if let delay { _ = try DurationText.parse(delay) }
+            if let timeout { _ = try DurationText.parse(timeout) }
+        } catch { throw ValidationError(error.message) }
+    }
+
+    func run() async throws {
+        let settings = try Settings.fromEnvironment()
+        _ = settings.bootstrapLogging()
+        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 1)
+        var options = JobOptions(queue: queue)
+        if let delay { options.delay = try DurationText.parse(delay) }
+        if let timeout { options.timeout = try DurationText.parse(timeout) }
+        if let maxAttempts { options.retryPolicy = RetryPolicy(maxAttempts: maxAttempts) }
+        if let unique { options.unique = UniqueOptions(key: unique, mode: UniqueMode(rawValue: uniqueMode)!) }
+        let payload = Array(args.utf8)
+        do {
+            let ids = try await JobQueue(redis: redis).enqueue(name: name, payloads: Array(repeating: payload, count: count), options: options)
+            try await redis.shutdown()
+            print(ids.joined(separator: "\n"))
+        } catch let error as RedisError {
+            try? await redis.shutdown()
+            printError("error: nothing was enqueued: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Any JSON value; used to check that `--args` is JSON before anything is enqueued.
+enum JSONValue: Codable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import FoundationEssentials
+import Glibc
+import Synchronization
+
+/// A child process started with a clean signal state, waited for on a thread of its own.
+///
+/// posix_spawn with an empty signal mask and default dispositions: a child spawned from a helper thread
+/// (NIO's, Foundation's, Swift's executors block signals) would otherwise inherit a blocked SIGTERM and never drain.
+final class ChildProcess: Sendable {
+    let pid: pid_t
+    private let exitStatus = Mutex<Int32?>(nil)
+
+    init(executable: String, arguments: [String]) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, nil, &attributes, argv, environ)
+        guard rc == 0 else { throw SupervisorError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    /// Waits (on a dedicated thread, never the cooperative pool) for the child to exit; returns its raw wait status.
+    func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let pid = self.pid
+            detachThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                self.exitStatus.withLock { $0 = status }
+                continuation.resume(returning: status)
+            }
+        }
+    }
+
+    var hasExited: Bool { exitStatus.withLock { $0 != nil } }
+
+    func signal(_ signal: Int32) {
+        if !hasExited { kill(pid, signal) }
+    }
+
+    /// SIGKILLs the child if it is still running after `delay` (an escalation that needs no task).
+    func killIfStillRunning(after delay: Duration) {
+        detachThread {
+            let (s, a) = delay.components
+            var ts = timespec(tv_sec: Int(s), tv_nsec: Int(a / 1_000_000_000))
+            var rest = timespec()
+            while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+            self.signal(SIGKILL)
+        }
+    }
+}
+
+/// "exited with status 1", "killed by signal 9".
+func describeWaitStatus(_ status: Int32) -> String {
+    let signal = status & 0x7f
+    if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
+    return "killed by signal \(signal)"
+}
+
+struct SupervisorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` on a new detached pthread (for blocking waits that must not occupy the cooperative pool).
+func detachThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { raw in
+        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    precondition(rc == 0, "pthread_create failed: \(rc)")
+    pthread_detach(thread)
+}

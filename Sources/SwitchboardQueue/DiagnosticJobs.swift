@@ -8,6 +8,7 @@ public import SwitchboardRedis
 /// | `sleep` | `{"ms": 250}` | sleeps (cancellable) |
 /// | `fail` | `{"times": 3}` | fails its first `times` attempts, then succeeds |
 /// | `probe` | `{"ms": 50, "set": "name"}` | sleeps, then adds its job id to the Redis set `name` and increments `name:count`, so lost and duplicated runs can be counted from outside |
+/// | `stamp` | `{"t_us": 1763900000000000, "list": "name"}` | pushes (now − t_us) in microseconds onto the list `name`: pickup latency for `switchboard bench` |
 public enum DiagnosticJobs {
     public struct Noop: JobParameters {
         public static let jobName = "noop"
@@ -36,6 +37,16 @@ public enum DiagnosticJobs {
         }
     }
 
+    public struct Stamp: JobParameters {
+        public static let jobName = "stamp"
+        public let t_us: Int64
+        public let list: String
+        public init(t_us: Int64, list: String) {
+            self.t_us = t_us
+            self.list = list
+        }
+    }
+
     /// The error `fail` throws on the attempts it is told to fail.
     public struct PlannedFailure: Error, CustomStringConvertible {
         public let attempt: Int
@@ -52,6 +63,9 @@ public enum DiagnosticJobs {
         registry.register(Probe.self) { p, context in
             if p.ms > 0 { try await Task.sleep(for: .milliseconds(p.ms)) }
             _ = try await redis.pipeline([["SADD", .string(p.set), .string(context.id)], ["INCR", .string(p.set + ":count")]])
+        }
+        registry.register(Stamp.self) { p, _ in
+            try await redis.command(["RPUSH", .string(p.list), .int(nowMicroseconds() - p.t_us)])
         }
     }
 }

@@ -37,6 +37,10 @@ public struct QueueKeys: Sendable, Hashable {
     public func unique(_ key: String) -> String { prefix + "unique:" + key }
     public func processed(day: String) -> String { prefix + "stats:processed:" + day }
     public func failed(day: String) -> String { prefix + "stats:failed:" + day }
+    /// Today's (UTC) processed counter.
+    public var processedToday: String { processed(day: utcDay()) }
+    /// Today's (UTC) failed counter.
+    public var failedToday: String { failed(day: utcDay()) }
     public var stale: String { prefix + "stats:stale" }
     public var reclaimed: String { prefix + "stats:reclaimed" }
 

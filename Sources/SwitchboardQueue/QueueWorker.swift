@@ -19,6 +19,7 @@ public final class QueueWorker: Service, Sendable {
     let options: WorkerOptions
     let logger: Logger
     private let state = Mutex(State())
+    private let completions: CompletionBatcher
     private let slotFreed: AsyncStream<Void>
     private let slotFreedContinuation: AsyncStream<Void>.Continuation
 
@@ -47,6 +48,7 @@ public final class QueueWorker: Service, Sendable {
         logger[metadataKey: "worker.id"] = "\(options.workerID)"
         self.logger = logger
         (slotFreed, slotFreedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        completions = CompletionBatcher(redis: redis, retention: options.doneRetention)
     }
 
     /// Jobs finished (completed, failed or handed back) by this worker so far.
@@ -60,15 +62,20 @@ public final class QueueWorker: Service, Sendable {
     public func run() async throws {
         for queue in options.queues { try QueueKeys.validate(queue) }
         logger.info("worker started", metadata: ["queues": "\(options.queues.joined(separator: ","))", "concurrency": "\(options.concurrency)"])
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.heartbeatLoop() }
-            await withGracefulShutdownHandler {
-                await self.fetchLoop(group: &group)
-            } onGracefulShutdown: {
-                self.stop()
+        await withDiscardingTaskGroup { outer in
+            outer.addTask { await self.completions.run() }
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.heartbeatLoop() }
+                await withGracefulShutdownHandler {
+                    await self.fetchLoop(group: &group)
+                } onGracefulShutdown: {
+                    self.stop()
+                }
+                await self.drain()
+                self.state.withLock { $0.stopping = true }
             }
-            await self.drain()
-            self.state.withLock { $0.stopping = true }
+            // Every job has finished (and awaited its completion); let the batcher end.
+            completions.close()
         }
         await removeHeartbeat()
         logger.info("worker stopped", metadata: ["processed": "\(processedCount)"])
@@ -196,11 +203,9 @@ public final class QueueWorker: Service, Sendable {
     }
 
     private func complete(_ job: LeasedJob) async throws {
-        let keys = QueueKeys(queue: job.queue)
-        try await redis.evaluate(
-            QueueScripts.complete, keys: [.string(keys.active), .string(keys.done)],
-            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .string(utcDay()),
-                        .int(options.doneRetention.count), .int(options.doneRetention.age.milliseconds)])
+        if try await !completions.complete(job) {
+            logger.info("completion refused: the lease was taken over", metadata: ["job.id": "\(job.id)"])
+        }
     }
 
     private func fail(_ job: LeasedJob, error: any Error) async throws -> String {

@@ -7,3 +7,6 @@ func utcDay(_ date: Date = Date()) -> String {
 
 /// Milliseconds since 1970 on this machine's clock.
 func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+/// Microseconds since 1970 on this machine's clock.
+public func nowMicroseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }

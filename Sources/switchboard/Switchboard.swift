@@ -18,7 +18,7 @@ struct Switchboard: AsyncParsableCommand {
         version: SwitchboardVersion.current,
         subcommands: [
             MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self,
-            EnqueueCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
+            EnqueueCommand.self, BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
         ])
 }
 

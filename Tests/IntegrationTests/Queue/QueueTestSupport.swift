@@ -83,9 +83,10 @@ func takeDirectly(_ redis: RedisClient, queue: String, worker: String, lease: Du
 
 func completeDirectly(_ redis: RedisClient, _ job: LeasedJob, token: String? = nil) async throws -> Int64 {
     let k = QueueKeys(queue: job.queue)
-    return try await redis.evaluate(
+    let reply = try await redis.evaluate(
         QueueScripts.complete, keys: [.string(k.active), .string(k.done)],
-        arguments: [.string(k.prefix), .string(job.id), .string(token ?? job.token), .string(utcDay()), 0, 0]).int ?? -1
+        arguments: [.string(k.prefix), .string(utcDay()), 0, 0, .string(job.id), .string(token ?? job.token)])
+    return reply.array?.first?.int ?? -1
 }
 
 /// Records a test issue at the caller's line when `condition` does not come to hold within `timeout`.

@@ -106,4 +106,16 @@ struct WorkerProcessTests {
         #expect(await waitForChild(worker.pid) == 0)
         try await redis.shutdown()
     }
+
+    @Test func benchReportsThroughputLatencyAndCommandsPerJob() async throws {
+        let run = try await runSwitchboard(
+            ["bench", "--jobs", "600", "--processes", "1", "--concurrency", "8", "--rate", "100", "--latency-jobs", "60", "--json"],
+            environment: ["LOG_LEVEL": "warning"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((json["processingJobsPerSecond"] as? Double ?? 0) > 0)
+        #expect((json["enqueueBatchJobsPerSecond"] as? Double ?? 0) > 0)
+        #expect((json["redisCommandsPerJob"] as? Double ?? 0) > 1)
+        #expect((json["latencyP99Ms"] as? Double ?? -1) >= (json["latencyP50Ms"] as? Double ?? 0))
+    }
 }

@@ -1,0 +1,81 @@
+import SwitchboardRedis
+import Synchronization
+
+/// Sends completions to Redis in batches without adding latency: when no flush is in flight a completion goes out
+/// at once; completions that arrive meanwhile wait for the flush in flight and then go together, one `complete`
+/// call per queue. Each caller learns whether its own job was completed or refused as stale.
+final class CompletionBatcher: Sendable {
+    typealias Waiter = CheckedContinuation<Bool, any Error>
+    private struct Pending {
+        let job: LeasedJob
+        let waiter: Waiter
+    }
+
+    private let redis: RedisClient
+    private let retention: Retention
+    private let state = Mutex<(pending: [Pending], closed: Bool)>(([], false))
+    private let wake: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+
+    init(redis: RedisClient, retention: Retention) {
+        self.redis = redis
+        self.retention = retention
+        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Completes `job`; returns false when Redis refused it as stale.
+    func complete(_ job: LeasedJob) async throws -> Bool {
+        try await withCheckedThrowingContinuation { (waiter: Waiter) in
+            let accepted = state.withLock { s -> Bool in
+                if s.closed { return false }
+                s.pending.append(Pending(job: job, waiter: waiter))
+                return true
+            }
+            if accepted {
+                wakeContinuation.yield()
+            } else {
+                waiter.resume(throwing: QueueError(.unexpectedReply, "the worker is stopping; the completion was not sent"))
+            }
+        }
+    }
+
+    /// Runs until ``close()`` and everything pending is flushed.
+    func run() async {
+        for await _ in wake {
+            while true {
+                let batch = state.withLock { s -> [Pending] in
+                    let b = s.pending
+                    s.pending = []
+                    return b
+                }
+                if batch.isEmpty { break }
+                await flush(batch)
+            }
+            if state.withLock({ $0.closed && $0.pending.isEmpty }) { return }
+        }
+    }
+
+    /// Stops accepting completions; ``run()`` returns once the pending ones are sent.
+    func close() {
+        state.withLock { $0.closed = true }
+        wakeContinuation.yield()
+    }
+
+    private func flush(_ batch: [Pending]) async {
+        for (queue, items) in Dictionary(grouping: batch, by: { $0.job.queue }) {
+            let keys = QueueKeys(queue: queue)
+            for chunk in stride(from: 0, to: items.count, by: 256).map({ items[$0..<min($0 + 256, items.count)] }) {
+                do {
+                    let reply = try await redis.evaluate(
+                        QueueScripts.complete, keys: [.string(keys.active), .string(keys.done)],
+                        arguments: [.string(keys.prefix), .string(utcDay()), .int(retention.count), .int(retention.age.milliseconds)]
+                            + chunk.flatMap { [RedisArgument.string($0.job.id), .string($0.job.token)] })
+                    let results = reply.array ?? []
+                    for (i, item) in chunk.enumerated() { item.waiter.resume(returning: results.indices.contains(i) && results[i].int == 1) }
+                } catch {
+                    for item in chunk { item.waiter.resume(throwing: error) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import SwitchboardQueue
+import SwitchboardRedis
+
+/// `switchboard bench`: enqueue and processing throughput, pickup latency and Redis commands per job, on a private queue.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure enqueue and processing throughput, pickup latency and Redis commands per job.",
+        discussion: """
+            Uses a private queue (bench-<random>) on REDIS_URL and starts `switchboard worker` processes itself.
+            Run a release build (swift build -c release) for meaningful numbers. It resets Redis's INFO
+            commandstats (CONFIG RESETSTAT), so run it on a Redis of its own.
+
+            Examples:
+              switchboard bench --jobs 20000 --processes 2 --concurrency 16
+              switchboard bench --jobs 20000 --processes 2 --concurrency 16 --rate 200 --json
+            """)
+
+    @Option(help: "No-op jobs for the throughput runs.")
+    var jobs: Int = 20_000
+    @Option(help: "Worker processes.")
+    var processes: Int = 2
+    @Option(help: "Job slots per worker process.")
+    var concurrency: Int = 16
+    @Option(help: "Jobs per second for the latency run.")
+    var rate: Int = 200
+    @Option(help: "Jobs in the latency run.")
+    var latencyJobs: Int = 2000
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    struct Result: Codable {
+        var jobs: Int
+        var processes: Int
+        var concurrency: Int
+        var enqueuePerJobJobsPerSecond: Double
+        var enqueueBatchJobsPerSecond: Double
+        var processingJobsPerSecond: Double
+        var processingIncludingStartupJobsPerSecond: Double
+        var redisCommandsPerJob: Double
+        var redisClientCallsPerJob: Double
+        var latencyRate: Int
+        var latencyP50Ms: Double
+        var latencyP95Ms: Double
+        var latencyP99Ms: Double
+    }
+
+    func run() async throws {
+        let settings = try Settings.fromEnvironment()
+        _ = settings.bootstrapLogging()
+        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 4)
+        let queue = "bench-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let producer = JobQueue(redis: redis)
+        let options = JobOptions(queue: queue)
+        let clock = ContinuousClock()
+        let processed = QueueKeys(queue: queue).processedToday
+
+        // 1. Enqueue, one call per job (up to 5,000), then in batches of 1,000.
+        let perJob = min(jobs, 5000)
+        var started = clock.now
+        for _ in 0..<perJob { try await producer.enqueue(DiagnosticJobs.Noop(), options: options) }
+        let perJobRate = Double(perJob) / (clock.now - started).seconds
+        try await redis.command(["DEL", .string(QueueKeys(queue: queue).ready)])
+        for key in try await scan(redis, match: QueueKeys(queue: queue).prefix + "job:*") { try await redis.command(["DEL", .string(key)]) }
+        try await redis.command(["CONFIG", "RESETSTAT"])
+        started = clock.now
+        for chunk in stride(from: 0, to: jobs, by: 1000) {
+            try await producer.enqueue(batch: Array(repeating: DiagnosticJobs.Noop(), count: min(1000, jobs - chunk)), options: options)
+        }
+        let batchRate = Double(jobs) / (clock.now - started).seconds
+        let enqueueCalls = try await commandCalls(redis)
+
+        // 2. Process: start the workers on a full queue; watch the processed counter.
+        try await redis.command(["CONFIG", "RESETSTAT"])
+        let spawnedAt = clock.now
+        let worker = try ChildProcess(
+            executable: try currentExecutablePath(),
+            arguments: ["worker", "--queues", queue, "--processes", String(processes), "--concurrency", String(concurrency), "--grace", "5s"])
+        var first: ContinuousClock.Instant?
+        var firstCount: Int64 = 0
+        var last = clock.now
+        var polls = 0
+        while true {
+            let done = try await redis.command(["GET", .string(processed)]).int ?? 0
+            polls += 1
+            if done > 0 && first == nil {
+                first = clock.now
+                firstCount = done
+            }
+            if done >= Int64(jobs) {
+                last = clock.now
+                break
+            }
+            if clock.now - spawnedAt > .seconds(600) { throw ValidationError("processing did not finish within 600 s") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let steady = Double(Int64(jobs) - firstCount) / (last - (first ?? spawnedAt)).seconds
+        let withStartup = Double(jobs) / (last - spawnedAt).seconds
+        let stats = try await commandStats(redis)
+        let benchOwn = ["get": polls, "config": 1]
+        let totalCommands = stats.filter { $0.key != "info" }.reduce(0) { $0 + $1.value - (benchOwn[$1.key] ?? 0) }
+        let clientCalls = (stats["evalsha"] ?? 0) + (stats["blpop"] ?? 0) + (stats["hset"] ?? 0) / 2
+
+        // 3. Latency at a fixed rate: each stamp job pushes (start − enqueue) in µs.
+        let list = "bench:\(queue):latency"
+        for _ in 0..<20 { try await producer.enqueue(DiagnosticJobs.Stamp(t_us: nowMicroseconds(), list: list), options: options) }
+        try await Task.sleep(for: .milliseconds(300))
+        try await redis.command(["DEL", .string(list)])
+        let interval = Duration.seconds(1) / rate
+        let t0 = clock.now
+        for i in 0..<latencyJobs {
+            try await clock.sleep(until: t0 + interval * i)
+            try await producer.enqueue(DiagnosticJobs.Stamp(t_us: nowMicroseconds(), list: list), options: options)
+        }
+        _ = try await eventuallyLength(redis, list, latencyJobs)
+        let samples = (try await redis.command(["LRANGE", .string(list), 0, -1]).array ?? []).compactMap(\.int).map { Double($0) / 1000 }.sorted()
+        worker.signal(SIGTERM)
+        _ = await worker.waitForExit()
+        try await redis.command(["DEL", .string(list), .string(processed)])
+        try await redis.shutdown()
+
+        func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
+        let result = Result(
+            jobs: jobs, processes: processes, concurrency: concurrency, enqueuePerJobJobsPerSecond: perJobRate.rounded(),
+            enqueueBatchJobsPerSecond: batchRate.rounded(), processingJobsPerSecond: steady.rounded(),
+            processingIncludingStartupJobsPerSecond: withStartup.rounded(),
+            redisCommandsPerJob: (Double(totalCommands) / Double(jobs) * 100).rounded() / 100,
+            redisClientCallsPerJob: (Double(clientCalls) / Double(jobs) * 100).rounded() / 100,
+            latencyRate: rate, latencyP50Ms: (percentile(0.5) * 100).rounded() / 100, latencyP95Ms: (percentile(0.95) * 100).rounded() / 100,
+            latencyP99Ms: (percentile(0.99) * 100).rounded() / 100)
+        _ = enqueueCalls
+        if json {
+            print(try jsonText(result))
+        } else {
+            print(Table(headers: ["MEASURE", "VALUE"], rows: [
+                ["enqueue, one call per job", "\(Int(result.enqueuePerJobJobsPerSecond)) jobs/s"],
+                ["enqueue, batches of 1000", "\(Int(result.enqueueBatchJobsPerSecond)) jobs/s"],
+                ["processing (steady), \(processes)x\(concurrency)", "\(Int(result.processingJobsPerSecond)) jobs/s"],
+                ["processing incl. start-up", "\(Int(result.processingIncludingStartupJobsPerSecond)) jobs/s"],
+                ["pickup latency p50/p95/p99 @\(rate)/s", "\(result.latencyP50Ms) / \(result.latencyP95Ms) / \(result.latencyP99Ms) ms"],
+                ["Redis commands per job (incl. inside scripts)", "\(result.redisCommandsPerJob)"],
+                ["Redis client calls per job (EVALSHA, BLPOP)", "\(result.redisClientCallsPerJob)"],
+            ]).render())
+        }
+    }
+
+    private func scan(_ redis: RedisClient, match: String) async throws -> [String] {
+        var cursor = "0"
+        var keys: [String] = []
+        repeat {
+            let reply = try await redis.command(["SCAN", .string(cursor), "MATCH", .string(match), "COUNT", 1000]).array ?? []
+            cursor = reply.first?.string ?? "0"
+            keys += reply.last?.array?.compactMap(\.string) ?? []
+        } while cursor != "0"
+        return keys
+    }
+
+    private func commandStats(_ redis: RedisClient) async throws -> [String: Int] {
+        let text = try await redis.command(["INFO", "commandstats"]).string ?? ""
+        var out: [String: Int] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+            let name = line.dropFirst("cmdstat_".count).prefix(while: { $0 != ":" })
+            if let callsPart = line.split(separator: ",").first?.split(separator: "=").last, let calls = Int(callsPart) {
+                out[String(name)] = calls
+            }
+        }
+        return out
+    }
+
+    private func commandCalls(_ redis: RedisClient) async throws -> Int {
+        try await commandStats(redis).values.reduce(0, +)
+    }
+
+    private func eventuallyLength(_ redis: RedisClient, _ list: String, _ n: Int) async throws -> Bool {
+        for _ in 0..<3000 {
+            if try await redis.command(["LLEN", .string(list)]).int ?? 0 >= n { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double.
+    var seconds: Double {
+        let (s, a) = components
+        return Double(s) + Double(a) / 1e18
+    }
+}

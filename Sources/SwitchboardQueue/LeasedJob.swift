@@ -24,8 +24,7 @@ struct LeasedJob: Sendable {
             guard let id = f[0].string, let token = f[1].int, let attempt = f[2].int, let max = f[3].int, let name = f[4].string,
                 let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int
             else { throw QueueError(.unexpectedReply, "take returned a job of the wrong shape") }
-            let stored = (try? decoder.decode(StoredOptions.self, from: Data(options)))
-                ?? StoredOptions(retry: .default, timeoutMs: 300_000)
+            let stored = OptionsCache.options(for: options, decoder: decoder)
             jobs.append(LeasedJob(
                 queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name,
                 payload: payload, options: stored, readyAtMs: ready))
@@ -39,3 +38,21 @@ import FoundationEssentials
 import SwitchboardRedis
 
 typealias RedisReplyList = [RedisReply]
+
+/// Parsed options by their JSON bytes: most jobs of a queue share a handful of option sets, and decoding JSON per
+/// job was a measurable share of the worker's CPU.
+enum OptionsCache {
+    private static let cache = Mutex<[[UInt8]: StoredOptions]>([:])
+
+    static func options(for bytes: [UInt8], decoder: JSONDecoder) -> StoredOptions {
+        if let hit = cache.withLock({ $0[bytes] }) { return hit }
+        let parsed = (try? decoder.decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: 300_000)
+        cache.withLock { c in
+            if c.count >= 256 { c.removeAll() }
+            c[bytes] = parsed
+        }
+        return parsed
+    }
+}
+
+import Synchronization

@@ -11,6 +11,7 @@ import Glibc
 ///   before the next scheduled job or lease deadline, and waits the last stretch on a local timer (Redis times out
 ///   blocked clients only on its 100 ms tick). No polling: an enqueue rings the doorbell and wakes the worker at once.
 /// - Extends leases every ``WorkerOptions/heartbeatInterval``; a job whose lease was lost is cancelled and not finished.
+/// - Runs each job in a task of its own; one watchdog (100 ms tick) enforces soft and hard timeouts.
 /// - Graceful shutdown: stop taking, let running jobs finish for ``WorkerOptions/gracePeriod``, then cancel the rest
 ///   and hand them back to ready without using up an attempt.
 public final class QueueWorker: Service, Sendable {
@@ -33,10 +34,13 @@ public final class QueueWorker: Service, Sendable {
     private struct Running {
         let queue: String
         let token: String
-        /// Soft timeout + hard-timeout grace after the start.
+        /// When the soft timeout cancels the handler.
+        let softDeadline: ContinuousClock.Instant
+        /// Soft timeout + hard-timeout grace: past this the process is given up on.
         let hardDeadline: ContinuousClock.Instant
-        var task: Task<Void, any Error>?
+        var task: Task<Void, Never>?
         var lost = false
+        var timedOut = false
     }
 
     /// - Parameter redis: a client with at least 3 connections (one blocks on doorbells, one heartbeats, the rest finish jobs).
@@ -62,19 +66,18 @@ public final class QueueWorker: Service, Sendable {
     public func run() async throws {
         for queue in options.queues { try QueueKeys.validate(queue) }
         logger.info("worker started", metadata: ["queues": "\(options.queues.joined(separator: ","))", "concurrency": "\(options.concurrency)"])
-        await withDiscardingTaskGroup { outer in
-            outer.addTask { await self.completions.run() }
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.heartbeatLoop() }
-                await withGracefulShutdownHandler {
-                    await self.fetchLoop(group: &group)
-                } onGracefulShutdown: {
-                    self.stop()
-                }
-                await self.drain()
-                self.state.withLock { $0.stopping = true }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.completions.run() }
+            group.addTask { await self.heartbeatLoop() }
+            group.addTask { await self.watchdogLoop() }
+            await withGracefulShutdownHandler {
+                await self.fetchLoop()
+            } onGracefulShutdown: {
+                self.stop()
             }
-            // Every job has finished (and awaited its completion); let the batcher end.
+            self.stop()
+            await self.drain()
+            // Every job has finished and awaited its completion; let the batcher and the loops end.
             completions.close()
         }
         await removeHeartbeat()
@@ -83,7 +86,7 @@ public final class QueueWorker: Service, Sendable {
 
     // MARK: - Taking jobs
 
-    private func fetchLoop(group: inout DiscardingTaskGroup) async {
+    private func fetchLoop() async {
         var slots = slotFreed.makeAsyncIterator()
         var rotation = 0
         var failures = 0
@@ -101,11 +104,7 @@ public final class QueueWorker: Service, Sendable {
                 for queue in order where taken < free {
                     let (wait, jobs) = try await take(queue: queue, count: free - taken)
                     if wait >= 0 { waitMs = min(waitMs, wait) }
-                    for job in jobs {
-                        let hardDeadline = ContinuousClock.now + .milliseconds(job.options.timeoutMs) + options.hardTimeoutGrace
-                        state.withLock { $0.running[job.id] = Running(queue: job.queue, token: job.token, hardDeadline: hardDeadline) }
-                        group.addTask { await self.execute(job) }
-                    }
+                    for job in jobs { start(job) }
                     taken += jobs.count
                 }
                 failures = 0
@@ -149,6 +148,17 @@ public final class QueueWorker: Service, Sendable {
 
     // MARK: - Running a job
 
+    /// Registers the job as running, then runs it in a task of its own (one per job: cancellable on its own when its
+    /// lease is lost, its soft timeout passes, or the drain hands it back; ``drain()`` waits for all of them).
+    private func start(_ job: LeasedJob) {
+        let soft = ContinuousClock.now + .milliseconds(max(1, job.options.timeoutMs))
+        state.withLock {
+            $0.running[job.id] = Running(queue: job.queue, token: job.token, softDeadline: soft, hardDeadline: soft + options.hardTimeoutGrace)
+        }
+        let task = Task { await self.execute(job) }
+        state.withLock { $0.running[job.id]?.task = task }
+    }
+
     private func execute(_ job: LeasedJob) async {
         defer {
             state.withLock {
@@ -165,36 +175,43 @@ public final class QueueWorker: Service, Sendable {
         let context = JobContext(
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
             fencingToken: Int64(job.token) ?? 0, logger: jobLogger)
-        let runner = registry.runner(for: job.name)
-        let timeout = Duration.milliseconds(max(1, job.options.timeoutMs))
-        let task = Task<Void, any Error> {
-            guard let runner else {
-                throw QueueError(.unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(self.registry.jobNames.joined(separator: ", ")))")
+        var failure: (any Error)?
+        if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
+        do {
+            guard let runner = registry.runner(for: job.name) else {
+                throw QueueError(.unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(registry.jobNames.joined(separator: ", ")))")
             }
-            try await withSoftTimeout(timeout) { try await runner(job.payload, context) }
+            try await runner(job.payload, context)
+        } catch {
+            failure = error
         }
-        state.withLock { $0.running[job.id]?.task = task }
-        if state.withLock({ $0.handingBack }) { task.cancel() }
-        let result = await task.result
 
-        let (lost, handingBack) = state.withLock { ($0.running[job.id]?.lost ?? false, $0.handingBack) }
+        let (lost, handingBack, timedOut) = state.withLock { s in
+            (s.running[job.id]?.lost ?? false, s.handingBack, s.running[job.id]?.timedOut ?? false)
+        }
         if lost {
             jobLogger.info("lease lost while running; another worker may run the job, so this result is dropped")
             return
         }
+        // The job's task may be cancelled (timeout, drain); recording the outcome must not be, so it runs in a task of
+        // its own that this one waits for.
+        await Task { await self.record(job, failure: failure, handingBack: handingBack, timedOut: timedOut, logger: jobLogger) }.value
+    }
+
+    private func record(_ job: LeasedJob, failure: (any Error)?, handingBack: Bool, timedOut: Bool, logger jobLogger: Logger) async {
         do {
-            if handingBack {
+            if handingBack && !timedOut {
                 try await requeue(job)
                 jobLogger.info("handed back to ready at shutdown")
-                return
-            }
-            switch result {
-            case .success:
+            } else if let failure {
+                let reason = timedOut
+                    ? QueueError(.timedOut, "the handler ran past its timeout of \(Duration.milliseconds(job.options.timeoutMs)) and was cancelled")
+                    : failure
+                let outcome = try await fail(job, error: reason)
+                jobLogger.info("failed", metadata: ["error": "\(describe(reason))", "outcome": "\(outcome)"])
+            } else {
                 try await complete(job)
                 jobLogger.debug("completed")
-            case .failure(let error):
-                let outcome = try await fail(job, error: error)
-                jobLogger.info("failed", metadata: ["error": "\(describe(error))", "outcome": "\(outcome)"])
             }
         } catch {
             // Redis unreachable while finishing: the lease lapses and the job runs again (at-least-once).
@@ -238,15 +255,9 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    /// Extends the leases of running jobs (cancelling those whose lease was lost), reports jobs past their hard
-    /// timeout, and publishes the process record.
+    /// Extends the leases of running jobs (cancelling those whose lease was lost) and publishes the process record.
     func heartbeat() async {
-        let now = ContinuousClock.now
-        let running = state.withLock { $0.running.map { (id: $0.key, queue: $0.value.queue, token: $0.value.token, hard: $0.value.hardDeadline) } }
-        for job in running where job.hard < now {
-            logger.info("job ran past its hard timeout", metadata: ["job.id": "\(job.id)"])
-            options.onHardTimeout(job.id)
-        }
+        let running = state.withLock { $0.running.map { (id: $0.key, queue: $0.value.queue, token: $0.value.token) } }
         for queue in Set(running.map(\.queue)) {
             let keys = QueueKeys(queue: queue)
             let mine = running.filter { $0.queue == queue }
@@ -255,7 +266,7 @@ public final class QueueWorker: Service, Sendable {
                     QueueScripts.extend, keys: [.string(keys.active)],
                     arguments: [.string(keys.prefix), .int(options.leaseDuration.milliseconds)] + mine.flatMap { [.string($0.id), .string($0.token)] })
                 for id in (reply.array ?? []).compactMap(\.string) {
-                    let task = state.withLock { s -> Task<Void, any Error>? in
+                    let task = state.withLock { s -> Task<Void, Never>? in
                         s.running[id]?.lost = true
                         return s.running[id]?.task
                     }
@@ -280,36 +291,46 @@ public final class QueueWorker: Service, Sendable {
         _ = try? await redis.pipeline([["DEL", .string("sb:worker:" + options.workerID)], ["ZREM", "sb:workers", .string(options.workerID)]])
     }
 
-    /// Waits up to the grace period for running jobs, then cancels the rest and hands them back.
+    /// Every 100 ms: cancels handlers past their soft timeout, and reports those past their hard timeout.
+    /// One timer for the process instead of one per job.
+    private func watchdogLoop() async {
+        while !state.withLock({ $0.stopping && $0.running.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let (overdue, stuck) = state.withLock { s -> ([Task<Void, Never>], [String]) in
+                var overdue: [Task<Void, Never>] = []
+                var stuck: [String] = []
+                for (id, job) in s.running {
+                    if job.hardDeadline < now { stuck.append(id) }
+                    if job.softDeadline < now && !job.timedOut, let task = job.task {
+                        s.running[id]?.timedOut = true
+                        overdue.append(task)
+                    }
+                }
+                return (overdue, stuck)
+            }
+            for task in overdue { task.cancel() }
+            for id in stuck {
+                logger.info("job ran past its hard timeout", metadata: ["job.id": "\(id)"])
+                options.onHardTimeout(id)
+            }
+        }
+    }
+
+    /// Waits up to the grace period for running jobs, then cancels the rest, hands them back, and waits for that.
     private func drain() async {
         let clock = ContinuousClock()
         let deadline = clock.now + options.gracePeriod
         while runningCount > 0 && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let left = state.withLock { s -> [Task<Void, any Error>] in
+        let left = state.withLock { s -> [Task<Void, Never>] in
             s.handingBack = true
             return s.running.values.compactMap(\.task)
         }
         if !left.isEmpty { logger.info("grace period over; handing back running jobs", metadata: ["count": "\(left.count)"]) }
         for task in left { task.cancel() }
-    }
-}
-
-/// Runs `body`, cancelling it and throwing ``QueueError/Code/timedOut`` if it runs longer than `timeout`.
-func withSoftTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            try await body()
-            return true
-        }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return false
-        }
-        let finished = try await group.next() ?? false
-        group.cancelAll()
-        if !finished { throw QueueError(.timedOut, "the handler ran past its timeout of \(timeout) and was cancelled") }
+        for task in left { await task.value }
     }
 }
 

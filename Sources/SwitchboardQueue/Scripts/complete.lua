@@ -18,11 +18,10 @@ for i = 5, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jk = prefix .. 'job:' .. id
   local f = redis.call('HMGET', jk, 'token', 'unique_key', 'unique_mode', 'unique_ttl_ms')
-  if f[1] ~= token or not redis.call('ZSCORE', KEYS[1], id) then
+  if f[1] ~= token or redis.call('ZREM', KEYS[1], id) == 0 then
     redis.call('INCR', prefix .. 'stats:stale')
     out[#out + 1] = 0
   else
-    redis.call('ZREM', KEYS[1], id)
     if f[2] and f[2] ~= '' then
       local uk = prefix .. 'unique:' .. f[2]
       if redis.call('GET', uk) == id then

@@ -54,11 +54,11 @@ if redis.call('EXISTS', KEYS[6]) == 0 then
     local id = redis.call('LPOP', KEYS[1])
     if not id then break end
     local jk = prefix .. 'job:' .. id
-    local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode')
+    local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token')
     if f[1] then
-      local attempt = redis.call('HINCRBY', jk, 'attempt', 1)
-      local token = redis.call('HINCRBY', jk, 'token', 1)
-      redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now)
+      local attempt = tonumber(f[8]) + 1
+      local token = tonumber(f[9]) + 1
+      redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now, 'attempt', attempt, 'token', token)
       redis.call('ZADD', KEYS[4], now + lease, id)
       if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
         redis.call('DEL', prefix .. 'unique:' .. f[6])

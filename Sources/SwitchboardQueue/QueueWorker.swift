@@ -7,9 +7,9 @@ import Glibc
 
 /// Runs jobs from Redis queues in one process with ``WorkerOptions/concurrency`` slots.
 ///
-/// - Takes jobs with the `take` script only for free slots, then blocks on the queues' doorbells until about 110 ms
-///   before the next scheduled job or lease deadline, and waits the last stretch on a local timer (Redis times out
-///   blocked clients only on its 100 ms tick). No polling: an enqueue rings the doorbell and wakes the worker at once.
+/// - Takes jobs with the `take` script only for free slots. When none are ready it waits for its in-process bell —
+///   rung by one listener per queue blocked in BLPOP on that queue's doorbell — or for a local timer set to the next
+///   scheduled job or lease deadline, whichever comes first. No polling: an enqueue rings the doorbell.
 /// - Extends leases every ``WorkerOptions/heartbeatInterval``; a job whose lease was lost is cancelled and not finished.
 /// - Runs each job in a task of its own; one watchdog (100 ms tick) enforces soft and hard timeouts.
 /// - Graceful shutdown: stop taking, let running jobs finish for ``WorkerOptions/gracePeriod``, then cancel the rest
@@ -21,6 +21,7 @@ public final class QueueWorker: Service, Sendable {
     let logger: Logger
     private let state = Mutex(State())
     private let completions: CompletionBatcher
+    private let bell = Bell()
     private let slotFreed: AsyncStream<Void>
     private let slotFreedContinuation: AsyncStream<Void>.Continuation
 
@@ -43,7 +44,8 @@ public final class QueueWorker: Service, Sendable {
         var timedOut = false
     }
 
-    /// - Parameter redis: a client with at least 3 connections (one blocks on doorbells, one heartbeats, the rest finish jobs).
+    /// - Parameter redis: a client with at least 3 + (number of queues) connections: one per queue blocks on its doorbell,
+    ///   one heartbeats, the rest take and finish jobs.
     public init(redis: RedisClient, registry: JobRegistry, options: WorkerOptions, logger: Logger) {
         self.redis = redis
         self.registry = registry
@@ -61,7 +63,10 @@ public final class QueueWorker: Service, Sendable {
     public var runningCount: Int { state.withLock { $0.running.count } }
 
     /// Asks the worker to stop taking jobs and drain (the same as a graceful-shutdown signal).
-    public func stop() { state.withLock { $0.stopping = true } }
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        bell.ring()
+    }
 
     public func run() async throws {
         for queue in options.queues { try QueueKeys.validate(queue) }
@@ -70,6 +75,7 @@ public final class QueueWorker: Service, Sendable {
             group.addTask { await self.completions.run() }
             group.addTask { await self.heartbeatLoop() }
             group.addTask { await self.watchdogLoop() }
+            for queue in self.options.queues { group.addTask { await self.doorbellListener(queue: queue) } }
             await withGracefulShutdownHandler {
                 await self.fetchLoop()
             } onGracefulShutdown: {
@@ -108,15 +114,7 @@ public final class QueueWorker: Service, Sendable {
                     taken += jobs.count
                 }
                 failures = 0
-                if taken == 0 && waitMs > 2 {
-                    // Redis times out blocked clients only on its event-loop tick (hz 10: BLPOP 0.05 s returns after
-                    // ~100 ms), so block only until a tick before the due time and sleep out the rest on our clock.
-                    if waitMs > Self.redisTimerSlackMs + 10 {
-                        try await waitForDoorbell(milliseconds: waitMs - Self.redisTimerSlackMs)
-                    } else {
-                        try await Task.sleep(for: .milliseconds(waitMs))
-                    }
-                }
+                if taken == 0 && waitMs > 0 { await bell.wait(timeout: .milliseconds(waitMs)) }
             } catch {
                 failures += 1
                 let pause = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
@@ -126,24 +124,32 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    /// How late Redis may time out a blocked BLPOP (one event-loop tick at the default hz 10, plus margin).
-    static let redisTimerSlackMs: Int64 = 110
-
     private func take(queue: String, count: Int) async throws -> (Int64, [LeasedJob]) {
         let keys = QueueKeys(queue: queue)
         let reply = try await redis.evaluate(
             QueueScripts.take,
-            keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused)],
+            keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused), .string(keys.doorbell)],
             arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay())])
         guard let list = reply.array else { throw QueueError(.unexpectedReply, "take returned \(reply)") }
         return try LeasedJob.parse(list, queue: queue)
     }
 
-    private func waitForDoorbell(milliseconds: Int64) async throws {
-        let fraction = String(milliseconds % 1000)
-        let seconds = "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-        let keys = options.queues.map { RedisArgument.string(QueueKeys(queue: $0).doorbell) }
-        try await redis.blockingCommand(["BLPOP"] + keys + [.string(seconds)], timeout: .milliseconds(milliseconds))
+    /// Blocks on one queue's doorbell (1 s at a time, one key per BLPOP so it works on Redis Cluster) and rings the
+    /// in-process bell for every token. Timing never depends on Redis's BLPOP timeout precision (a 100 ms tick):
+    /// due times are kept by the fetch loop's own timer.
+    private func doorbellListener(queue: String) async {
+        let doorbell = RedisArgument.string(QueueKeys(queue: queue).doorbell)
+        var failures = 0
+        while !state.withLock({ $0.stopping }) {
+            do {
+                let reply = try await redis.blockingCommand(["BLPOP", doorbell, "1"], timeout: .seconds(1))
+                failures = 0
+                if !reply.isNull { bell.ring() }
+            } catch {
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 6))))
+            }
+        }
     }
 
     // MARK: - Running a job

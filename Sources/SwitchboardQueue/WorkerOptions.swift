@@ -13,7 +13,7 @@ public struct WorkerOptions: Sendable {
     public var heartbeatInterval: Duration = .seconds(2)
     /// After SIGTERM: how long running jobs may finish before they are handed back to ready. Default 25 s.
     public var gracePeriod: Duration = .seconds(25)
-    /// Longest wait for a doorbell when nothing is due; bounds how fast a stop request or lapsed lease is noticed. Default 1 s.
+    /// Longest idle wait when nothing is due; bounds how fast a lapsed lease is noticed. Default 1 s.
     public var maxBlock: Duration = .seconds(1)
     /// Finished jobs kept for inspection (count 0: deleted at once). Default 0, 1 h.
     public var doneRetention = Retention(count: 0, age: .seconds(3600))

@@ -119,7 +119,8 @@ struct BenchCommand: AsyncParsableCommand {
         let samples = (try await redis.command(["LRANGE", .string(list), 0, -1]).array ?? []).compactMap(\.int).map { Double($0) / 1000 }.sorted()
         worker.signal(SIGTERM)
         _ = await worker.waitForExit()
-        try await redis.command(["DEL", .string(list), .string(processed)])
+        try await redis.command(["DEL", .string(list)])
+        try await redis.command(["DEL", .string(processed)])
         try await redis.shutdown()
 
         func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }

@@ -65,7 +65,7 @@ struct WorkerCommand: AsyncParsableCommand {
             try await group.run()
             return
         }
-        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: min(concurrency, 8) + 3)
+        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: min(concurrency, 8) + 3 + queueList.count)
         var options = WorkerOptions()
         options.queues = queueList
         options.concurrency = concurrency

@@ -6,7 +6,8 @@ import Testing
 @Suite("Redis client", .timeLimit(.minutes(2)))
 struct RedisClientTests {
     /// A key prefix per test so parallel tests on the shared server never collide.
-    let prefix = "test:\(UUID().uuidString):"
+    /// A hash tag keeps every key of one test in one Cluster slot (BLMOVE moves between two of them).
+    let prefix = "test:{\(UUID().uuidString)}:"
 
     func withClient(_ url: String? = nil, maxConnections: Int = 2, _ body: (RedisClient) async throws -> Void) async throws {
         let client = RedisClient(configuration: try RedisConfiguration(url: url ?? TestEnvironment.redisURL()), maxConnections: maxConnections)

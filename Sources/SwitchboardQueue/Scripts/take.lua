@@ -2,6 +2,7 @@
 --
 -- KEYS[1] ready list      KEYS[2] scheduled zset    KEYS[3] retry zset
 -- KEYS[4] active zset (score: lease deadline, ms)   KEYS[5] dead zset   KEYS[6] paused flag (string)
+-- KEYS[7] doorbell list (rung again when ready jobs remain, so the next idle worker wakes too)
 -- ARGV[1] key prefix      ARGV[2] max jobs to lease  ARGV[3] lease ms    ARGV[4] worker id
 -- ARGV[5] UTC day (yyyymmdd) for the failure counter of jobs that die here
 --
@@ -71,6 +72,12 @@ if redis.call('EXISTS', KEYS[6]) == 0 then
       redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
     end
   end
+end
+
+-- Jobs left over: pass the doorbell on, so another idle worker takes them now rather than at its next timeout.
+if redis.call('LLEN', KEYS[1]) > 0 and redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('LPUSH', KEYS[7], 1)
+  redis.call('LTRIM', KEYS[7], 0, 63)
 end
 
 -- How long may the worker block before something becomes due?

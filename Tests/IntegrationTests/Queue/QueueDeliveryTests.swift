@@ -133,4 +133,25 @@ struct QueueDeliveryTests {
         #expect(try await redis.command(["EXISTS", .string("sb:worker:" + options.workerID)]) == .integer(0))
         try await redis.shutdown()
     }
+
+    @Test func aWorkerOnSeveralQueuesWakesForEachAndDrainsBoth() async throws {
+        let redis = try makeRedis(connections: 8)
+        let first = uniqueQueueName("multi-a")
+        let second = uniqueQueueName("multi-b")
+        var options = testWorkerOptions(queue: first)
+        options.queues = [first, second]
+        options.maxBlock = .seconds(5)  // a doorbell, not the idle timeout, must wake it
+        let log = RunLog()
+        try await withWorker(redis: redis, options: options, register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
+            try await Task.sleep(for: .milliseconds(300))
+            let clock = ContinuousClock()
+            let started = clock.now
+            try await JobQueue(redis: redis).enqueue(Marker(label: "b"), options: .init(queue: second))
+            try await expectEventually(timeout: .seconds(3)) { log.count == 1 }
+            #expect(clock.now - started < .milliseconds(500))
+            try await JobQueue(redis: redis).enqueue(batch: (0..<50).map { _ in Marker(label: "a") }, options: .init(queue: first))
+            try await expectEventually { log.count == 51 }
+        }
+        try await redis.shutdown()
+    }
 }

@@ -76,7 +76,7 @@ struct Marker: JobParameters {
 func takeDirectly(_ redis: RedisClient, queue: String, worker: String, lease: Duration, count: Int = 1) async throws -> [LeasedJob] {
     let k = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-        QueueScripts.take, keys: [.string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused)],
+        QueueScripts.take, keys: [.string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused), .string(k.doorbell)],
         arguments: [.string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay())])
     return try LeasedJob.parse(reply.array ?? [], queue: queue).jobs
 }

@@ -42,9 +42,6 @@ public struct JobQueue: Sendable {
         let queue = options.queue ?? "default"
         try QueueKeys.validate(queue)
         guard !name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
-        if options.unique != nil && payloads.count > 1 {
-            throw QueueError(.invalidOptions, "a unique key applies to one job; enqueue duplicates one at a time")
-        }
         if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
         let retry = options.retryPolicy ?? .default
         let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds)
@@ -55,9 +52,12 @@ public struct JobQueue: Sendable {
         var calls: [(keys: [RedisArgument], arguments: [RedisArgument])] = []
         var ids: [String] = []
         ids.reserveCapacity(payloads.count)
-        // At most 500 jobs per script call (Lua's argument limits), all calls in one pipeline.
-        for chunk in stride(from: 0, to: payloads.count, by: 500) {
-            let slice = payloads[chunk..<min(chunk + 500, payloads.count)]
+        // At most 500 jobs per script call (Lua's argument limits), all calls in one pipeline. With a unique key every
+        // job gets a call of its own, so each is decided on its own against whatever other producers sent meanwhile;
+        // the first creates the job and the rest return its id.
+        let perCall = unique == nil ? 500 : 1
+        for chunk in stride(from: 0, to: payloads.count, by: perCall) {
+            let slice = payloads[chunk..<min(chunk + perCall, payloads.count)]
             var arguments: [RedisArgument] = [.string(keys.prefix), .string(queue), .int(slice.count)]
             arguments.reserveCapacity(3 + slice.count * 9)
             for payload in slice {

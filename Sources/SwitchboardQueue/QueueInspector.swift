@@ -18,6 +18,22 @@ public struct JobSnapshot: Sendable, Hashable {
     public let uniqueKey: String?
 }
 
+/// One queue at a glance.
+public struct QueueStats: Sendable, Hashable, Codable {
+    public let queue: String
+    public let ready: Int
+    public let scheduled: Int
+    public let retry: Int
+    public let active: Int
+    public let dead: Int
+    public let done: Int
+    /// Age of the job at the head of `ready` (the next to run), in ms on Redis's clock; 0 when none is ready.
+    public let latencyMs: Int64
+    public let processedToday: Int64
+    public let failedToday: Int64
+    public let paused: Bool
+}
+
 /// Reads and steers jobs: the operations behind the ops CLI.
 public struct QueueInspector: Sendable {
     public let redis: RedisClient
@@ -51,6 +67,26 @@ public struct QueueInspector: Sendable {
         ])
         let names = ["ready", "scheduled", "retry", "active", "dead", "done"]
         return Dictionary(uniqueKeysWithValues: zip(names, replies.map { Int($0.int ?? 0) }))
+    }
+
+    /// Sizes by state, latency, today's counters (UTC) and the paused flag, in two round trips.
+    public func stats(queue: String) async throws -> QueueStats {
+        let k = QueueKeys(queue: queue)
+        let r = try await redis.pipeline([
+            ["LLEN", .string(k.ready)], ["ZCARD", .string(k.scheduled)], ["ZCARD", .string(k.retry)], ["ZCARD", .string(k.active)],
+            ["ZCARD", .string(k.dead)], ["ZCARD", .string(k.done)], ["LINDEX", .string(k.ready), 0], ["TIME"],
+            ["GET", .string(k.processedToday)], ["GET", .string(k.failedToday)], ["EXISTS", .string(k.paused)],
+        ])
+        var latency: Int64 = 0
+        if let head = r[6].string, let time = r[7].array, time.count == 2, let s = time[0].int, let us = time[1].int,
+            let readyAt = try await redis.command(["HGET", .string(k.job(head)), "ready_ms"]).int
+        {
+            latency = max(0, s * 1000 + us / 1000 - readyAt)
+        }
+        func n(_ i: Int) -> Int { Int(r[i].int ?? 0) }
+        return QueueStats(
+            queue: queue, ready: n(0), scheduled: n(1), retry: n(2), active: n(3), dead: n(4), done: n(5), latencyMs: latency,
+            processedToday: r[8].int ?? 0, failedToday: r[9].int ?? 0, paused: r[10].int == 1)
     }
 
     /// Moves a dead job back to ready with a fresh attempt budget. Returns false when it is not dead.

@@ -22,6 +22,7 @@ public final class QueueWorker: Service, Sendable {
     private let state = Mutex(State())
     private let completions: CompletionBatcher
     private let bell = Bell()
+    private let metrics = WorkerMetrics()
     private let slotFreed: AsyncStream<Void>
     private let slotFreedContinuation: AsyncStream<Void>.Continuation
 
@@ -183,6 +184,9 @@ public final class QueueWorker: Service, Sendable {
             fencingToken: Int64(job.token) ?? 0, logger: jobLogger)
         var failure: (any Error)?
         if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
+        metrics.pickedUp(queue: job.queue, afterMilliseconds: nowMilliseconds() - job.readyAtMs)
+        let startedAt = ContinuousClock.now
+        defer { metrics.ran(queue: job.queue, name: job.name, for: ContinuousClock.now - startedAt) }
         do {
             guard let runner = registry.runner(for: job.name) else {
                 throw QueueError(.unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(registry.jobNames.joined(separator: ", ")))")
@@ -197,6 +201,7 @@ public final class QueueWorker: Service, Sendable {
         }
         if lost {
             jobLogger.info("lease lost while running; another worker may run the job, so this result is dropped")
+            metrics.finished(queue: job.queue, name: job.name, outcome: "lost")
             return
         }
         // The job's task may be cancelled (timeout, drain); recording the outcome must not be, so it runs in a task of
@@ -209,12 +214,14 @@ public final class QueueWorker: Service, Sendable {
             if handingBack && !timedOut {
                 try await requeue(job)
                 jobLogger.info("handed back to ready at shutdown")
+                metrics.finished(queue: job.queue, name: job.name, outcome: "handed_back")
             } else if let failure {
                 let reason = timedOut
                     ? QueueError(.timedOut, "the handler ran past its timeout of \(Duration.milliseconds(job.options.timeoutMs)) and was cancelled")
                     : failure
                 let outcome = try await fail(job, error: reason)
                 jobLogger.info("failed", metadata: ["error": "\(describe(reason))", "outcome": "\(outcome)"])
+                metrics.finished(queue: job.queue, name: job.name, outcome: outcome == "retry" || outcome == "dead" ? outcome : "stale")
             } else {
                 try await complete(job)
                 jobLogger.debug("completed")
@@ -226,8 +233,11 @@ public final class QueueWorker: Service, Sendable {
     }
 
     private func complete(_ job: LeasedJob) async throws {
-        if try await !completions.complete(job) {
+        if try await completions.complete(job) {
+            metrics.finished(queue: job.queue, name: job.name, outcome: "completed")
+        } else {
             logger.info("completion refused: the lease was taken over", metadata: ["job.id": "\(job.id)"])
+            metrics.finished(queue: job.queue, name: job.name, outcome: "stale")
         }
     }
 
@@ -264,6 +274,7 @@ public final class QueueWorker: Service, Sendable {
     /// Extends the leases of running jobs (cancelling those whose lease was lost) and publishes the process record.
     func heartbeat() async {
         let running = state.withLock { $0.running.map { (id: $0.key, queue: $0.value.queue, token: $0.value.token) } }
+        metrics.setRunning(running.count)
         for queue in Set(running.map(\.queue)) {
             let keys = QueueKeys(queue: queue)
             let mine = running.filter { $0.queue == queue }

@@ -9,7 +9,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         abstract: "Enqueue jobs by name and print their ids, one per line.",
         discussion: """
             Built-in jobs every worker runs: noop {}, sleep {"ms":250}, fail {"times":2}, probe {"ms":50,"set":"name"}.
-            --count N enqueues N copies in one round trip. A unique key makes a duplicate print the first job's id.
+            --count N enqueues N copies in one round trip. With --unique, every copy is a separate duplicate check
+            (pipelined): the first creates the job and every copy prints its id.
 
             Examples:
               switchboard enqueue noop
@@ -42,7 +43,6 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--args must be a JSON object, such as '{\"ms\": 250}'")
         }
         guard count >= 1, count <= 1_000_000 else { throw ValidationError("--count must be between 1 and 1000000") }
-        if unique != nil && count > 1 { throw ValidationError("--unique applies to one job; drop --count") }
         guard UniqueMode(rawValue: uniqueMode) != nil else { throw ValidationError("--unique-mode must be queued, active or idempotent") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         do {

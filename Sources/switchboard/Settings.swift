@@ -17,6 +17,8 @@ struct Settings: Sendable {
     var port: Int
     /// `LOG_LEVEL`: trace, debug, info (default), notice, warning, error, critical.
     var logLevel: Logger.Level
+    /// `LOG_FORMAT`: `text` (default) or `json` (one object per line).
+    var logJSON: Bool
     /// `SWITCHBOARD_SECRET_KEY`: base64 of 32 bytes; seals channel secrets. Needed by commands that touch them.
     var secretKey: String?
     /// `MIGRATIONS_DIR`, default `Migrations` (relative to the working directory).
@@ -33,12 +35,15 @@ struct Settings: Sendable {
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ValidationError("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(level)\")")
         }
+        let format = (value("LOG_FORMAT") ?? "text").lowercased()
+        guard format == "text" || format == "json" else { throw ValidationError("LOG_FORMAT must be text or json (got \"\(format)\")") }
         return Settings(
             redisURL: value("REDIS_URL") ?? "redis://127.0.0.1:6379/0",
             databaseURL: value("DATABASE_URL") ?? "postgresql://switchboard@127.0.0.1:5432/switchboard",
             host: value("HOST") ?? "127.0.0.1",
             port: portNumber,
             logLevel: logLevel,
+            logJSON: format == "json",
             secretKey: value("SWITCHBOARD_SECRET_KEY"),
             migrationsDirectory: value("MIGRATIONS_DIR") ?? "Migrations")
     }
@@ -54,10 +59,16 @@ struct Settings: Sendable {
         do { return try SecretBox(base64Key: secretKey) } catch { throw ValidationError("\(error)") }
     }
 
-    /// Sets up swift-log once per process: lines to stderr at `LOG_LEVEL`.
+    /// Sets up swift-log once per process: lines to stderr at `LOG_LEVEL`, as text or JSON (`LOG_FORMAT`).
     func bootstrapLogging() -> Logger {
         let level = logLevel
+        let json = logJSON
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

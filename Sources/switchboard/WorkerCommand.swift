@@ -2,7 +2,10 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import Jobs
+import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import SwitchboardQueue
 import SwitchboardRedis
@@ -36,12 +39,19 @@ struct WorkerCommand: AsyncParsableCommand {
     var deadMax: Int = 10_000
     @Option(help: "Dead jobs older than this are deleted (e.g. 30d).")
     var deadAge: String = "30d"
+    @Option(help: "Serve Prometheus metrics: child i listens on HOST:(this port + i) at GET /metrics. 0 = off.")
+    var metricsPort: Int = 0
     @Flag(help: .hidden)
     var child = false
+    @Option(help: .hidden)
+    var childIndex: Int = 0
 
     func validate() throws {
         guard processes >= 1, processes <= 64 else { throw ValidationError("--processes must be between 1 and 64") }
         guard concurrency >= 1, concurrency <= 1000 else { throw ValidationError("--concurrency must be between 1 and 1000") }
+        guard metricsPort == 0 || (1...65535).contains(metricsPort + processes - 1) else {
+            throw ValidationError("--metrics-port plus the number of processes must stay within 1-65535")
+        }
         for queue in queueList {
             do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
         }
@@ -57,10 +67,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = settings.bootstrapLogging()
         let graceDuration = try DurationText.parse(grace)
         if !child {
-            var arguments = CommandLine.arguments.dropFirst().map { $0 }
-            arguments.append("--child")
+            let arguments = CommandLine.arguments.dropFirst().map { $0 } + ["--child"]
             let supervisor = WorkerSupervisor(
-                executable: try currentExecutablePath(), childArguments: arguments, processes: processes, grace: graceDuration, logger: logger)
+                executable: try currentExecutablePath(), childArguments: { arguments + ["--child-index", String($0)] }, processes: processes,
+                grace: graceDuration, logger: logger)
             let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             return
@@ -80,8 +90,22 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let registry = JobRegistry()
         DiagnosticJobs.register(in: registry, redis: redis)
-        let worker = QueueWorker(redis: redis, registry: registry, options: options, logger: logger)
-        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = []
+        if metricsPort != 0 {
+            let prometheus = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+            let router = Router()
+            router.get("/metrics") { _, _ -> Response in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
+            }
+            services.append(Application(
+                router: router, configuration: .init(address: .hostname(settings.host, port: metricsPort + childIndex), serverName: "switchboard-worker"),
+                logger: logger))
+        }
+        services.append(QueueWorker(redis: redis, registry: registry, options: options, logger: logger))
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await redis.shutdown()
     }

@@ -9,26 +9,29 @@ import ServiceLifecycle
 /// 15 s after their grace period.
 struct WorkerSupervisor: Service {
     let executable: String
-    let childArguments: [String]
+    /// The arguments of the child in a slot (its index is among them).
+    let childArguments: @Sendable (Int) -> [String]
     let processes: Int
     let grace: Duration
     let logger: Logger
 
     func run() async throws {
-        await withDiscardingTaskGroup { group in
+        try await withThrowingDiscardingTaskGroup { group in
             for slot in 0..<processes {
-                group.addTask { await self.supervise(slot: slot) }
+                group.addTask { try await self.supervise(slot: slot) }
             }
         }
         logger.info("all worker processes stopped")
     }
 
-    private func supervise(slot: Int) async {
+    /// Keeps one child running. A child that exits with a usage or configuration error (64, 78) would fail the same
+    /// way forever, so that stops the supervisor with an error instead of a restart loop.
+    private func supervise(slot: Int) async throws {
         var backoff = Duration.seconds(1)
         while !isShuttingDown {
             let child: ChildProcess
             do {
-                child = try ChildProcess(executable: executable, arguments: childArguments)
+                child = try ChildProcess(executable: executable, arguments: childArguments(slot))
             } catch {
                 logger.error("cannot start worker process", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff)
@@ -46,6 +49,11 @@ struct WorkerSupervisor: Service {
             if isShuttingDown {
                 logger.info("worker process stopped", metadata: ["slot": "\(slot)", "pid": "\(child.pid)", "status": "\(describeWaitStatus(status))"])
                 return
+            }
+            let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+            if exitCode == 64 || exitCode == 78 {
+                logger.error("worker process cannot start (bad options or configuration); not restarting", metadata: ["slot": "\(slot)", "status": "\(describeWaitStatus(status))"])
+                throw SupervisorError("worker process exited with status \(exitCode): fix the options or configuration printed above")
             }
             if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }
             logger.warning(

@@ -154,4 +154,29 @@ struct QueueDeliveryTests {
         }
         try await redis.shutdown()
     }
+
+    @Test func statsReportSizesLatencyAndTodaysCounters() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("stats")
+        let jobs = JobQueue(redis: redis)
+        let inspector = QueueInspector(redis: redis)
+        #expect(try await inspector.stats(queue: queue).latencyMs == 0)
+        try await jobs.enqueue(batch: [DiagnosticJobs.Noop(), DiagnosticJobs.Noop()], options: .init(queue: queue))
+        try await jobs.enqueue(DiagnosticJobs.Noop(), options: .init(queue: queue, delay: .seconds(60)))
+        try await Task.sleep(for: .milliseconds(300))
+        let before = try await inspector.stats(queue: queue)
+        #expect(before.ready == 2)
+        #expect(before.scheduled == 1)
+        #expect(before.latencyMs >= 290 && before.latencyMs < 5000, "\(before.latencyMs)")
+        try await jobs.enqueue(DiagnosticJobs.Fail(times: 1), options: .init(queue: queue, retryPolicy: .never))
+        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue)) { _ in
+            try await expectEventually { try await inspector.stats(queue: queue).dead == 1 }
+        }
+        let after = try await inspector.stats(queue: queue)
+        #expect(after.ready == 0 && after.latencyMs == 0)
+        #expect(after.processedToday == 2)
+        #expect(after.failedToday == 1)
+        #expect(after.paused == false)
+        try await redis.shutdown()
+    }
 }

@@ -128,6 +128,21 @@ struct UniqueJobTests {
         for redis in producers { try await redis.shutdown() }
     }
 
+    @Test func twoProcessesEnqueueingOneKeyAThousandTimesEachCreateOneJob() async throws {
+        let queue = uniqueQueueName("unique2p")
+        let arguments = ["enqueue", "noop", "--queue", queue, "--unique", "order-7", "--count", "1000"]
+        let first = try RunningProcess(try TestEnvironment.switchboardBinary(), arguments)
+        let second = try RunningProcess(try TestEnvironment.switchboardBinary(), arguments)
+        let results = [await first.wait(), await second.wait()]
+        #expect(results.map(\.status) == [0, 0], "\(results.map(\.stderr))")
+        let ids = results.flatMap { $0.stdout.split(separator: "\n").map(String.init) }
+        #expect(ids.count == 2000)
+        #expect(Set(ids).count == 1)
+        let redis = try makeRedis(connections: 1)
+        #expect(try await QueueInspector(redis: redis).counts(queue: queue)["ready"] == 1)
+        try await redis.shutdown()
+    }
+
     @Test func uniqueModesReleaseAtStartAtFinishOrAfterTheirTTL() async throws {
         let redis = try makeRedis()
         let jobs = JobQueue(redis: redis)

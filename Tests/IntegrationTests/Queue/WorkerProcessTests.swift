@@ -1,5 +1,6 @@
 import Foundation
 @testable import SwitchboardQueue
+import SwitchboardHTTP
 import SwitchboardRedis
 import Testing
 
@@ -117,5 +118,26 @@ struct WorkerProcessTests {
         #expect((json["enqueueBatchJobsPerSecond"] as? Double ?? 0) > 0)
         #expect((json["redisCommandsPerJob"] as? Double ?? 0) > 1)
         #expect((json["latencyP99Ms"] as? Double ?? -1) >= (json["latencyP50Ms"] as? Double ?? 0))
+    }
+
+    @Test func workerChildrenServePrometheusMetrics() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("metrics")
+        try await JobQueue(redis: redis).enqueue(batch: (0..<5).map { _ in DiagnosticJobs.Noop() }, options: .init(queue: queue))
+        try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Fail(times: 9), options: .init(queue: queue, retryPolicy: .never))
+        let port = try freePort()
+        let worker = try startWorker(["--queues", queue, "--processes", "1", "--concurrency", "4", "--metrics-port", String(port)])
+        let inspector = QueueInspector(redis: redis)
+        try await expectEventually { let s = try await inspector.stats(queue: queue); return s.processedToday == 5 && s.dead == 1 }
+        let http = HTTPClient()
+        let response = try await http.execute(.init(url: "http://127.0.0.1:\(port)/metrics"))
+        try await http.shutdown()
+        #expect(response.status == 200)
+        #expect(response.text.contains(#"switchboard_jobs_total{queue="\#(queue)",name="noop",outcome="completed"} 5"#), "\(response.text)")
+        #expect(response.text.contains(#"switchboard_jobs_total{queue="\#(queue)",name="fail",outcome="dead"} 1"#))
+        #expect(response.text.contains("switchboard_job_duration_seconds_bucket"))
+        kill(worker.pid, SIGTERM)
+        #expect(await waitForChild(worker.pid) == 0)
+        try await redis.shutdown()
     }
 }

@@ -28,6 +28,9 @@ public final class QueueWorker: Service, Sendable {
 
     private struct State {
         var running: [String: Running] = [:]
+        /// Handlers executing now. A job whose handler returned frees its slot at once, while its outcome is still
+        /// being recorded (it stays in `running`, and leased, until then), so taking and finishing overlap.
+        var handlersRunning = 0
         var stopping = false
         var handingBack = false
         var processed = 0
@@ -98,7 +101,7 @@ public final class QueueWorker: Service, Sendable {
         var rotation = 0
         var failures = 0
         while !state.withLock({ $0.stopping }) && !Task.isCancelled {
-            let free = options.concurrency - runningCount
+            let free = options.concurrency - state.withLock { $0.handlersRunning }
             if free <= 0 {
                 _ = await slots.next()
                 continue
@@ -161,6 +164,7 @@ public final class QueueWorker: Service, Sendable {
         let soft = ContinuousClock.now + .milliseconds(max(1, job.options.timeoutMs))
         state.withLock {
             $0.running[job.id] = Running(queue: job.queue, token: job.token, softDeadline: soft, hardDeadline: soft + options.hardTimeoutGrace)
+            $0.handlersRunning += 1
         }
         let task = Task { await self.execute(job) }
         state.withLock { $0.running[job.id]?.task = task }
@@ -197,8 +201,10 @@ public final class QueueWorker: Service, Sendable {
         }
 
         let (lost, handingBack, timedOut) = state.withLock { s in
-            (s.running[job.id]?.lost ?? false, s.handingBack, s.running[job.id]?.timedOut ?? false)
+            s.handlersRunning -= 1
+            return (s.running[job.id]?.lost ?? false, s.handingBack, s.running[job.id]?.timedOut ?? false)
         }
+        slotFreedContinuation.yield()
         if lost {
             jobLogger.info("lease lost while running; another worker may run the job, so this result is dropped")
             metrics.finished(queue: job.queue, name: job.name, outcome: "lost")

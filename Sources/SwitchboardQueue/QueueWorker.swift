@@ -96,18 +96,34 @@ public final class QueueWorker: Service, Sendable {
 
     // MARK: - Taking jobs
 
+    /// Reserves every free slot (the fetch loop and the doorbell listeners may take at the same time; reserving first
+    /// means they never lease more jobs than there are slots). Unused reservations go back with ``releaseSlots(_:)``.
+    private func reserveSlots() -> Int {
+        state.withLock { s in
+            let free = max(0, options.concurrency - s.handlersRunning)
+            s.handlersRunning += free
+            return free
+        }
+    }
+
+    private func releaseSlots(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLock { $0.handlersRunning -= count }
+        slotFreedContinuation.yield()
+    }
+
     private func fetchLoop() async {
         var slots = slotFreed.makeAsyncIterator()
         var rotation = 0
         var failures = 0
         while !state.withLock({ $0.stopping }) && !Task.isCancelled {
-            let free = options.concurrency - state.withLock { $0.handlersRunning }
+            let free = reserveSlots()
             if free <= 0 {
                 _ = await slots.next()
                 continue
             }
+            var taken = 0
             do {
-                var taken = 0
                 var waitMs = options.maxBlock.milliseconds
                 let order = options.queues.indices.map { options.queues[($0 + rotation) % options.queues.count] }
                 rotation += 1
@@ -117,9 +133,11 @@ public final class QueueWorker: Service, Sendable {
                     for job in jobs { start(job) }
                     taken += jobs.count
                 }
+                releaseSlots(free - taken)
                 failures = 0
                 if taken == 0 && waitMs > 0 { await bell.wait(timeout: .milliseconds(waitMs)) }
             } catch {
+                releaseSlots(free - taken)
                 failures += 1
                 let pause = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
                 logger.info("taking jobs failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
@@ -129,8 +147,13 @@ public final class QueueWorker: Service, Sendable {
     }
 
     private func take(queue: String, count: Int) async throws -> (Int64, [LeasedJob]) {
+        try await redis.withConnection { try self.take(queue: queue, count: count, on: $0) }
+    }
+
+    /// The take script on a given connection (blocking; runs on the client's thread).
+    private func take(queue: String, count: Int, on connection: RedisConnection) throws -> (Int64, [LeasedJob]) {
         let keys = QueueKeys(queue: queue)
-        let reply = try await redis.evaluate(
+        let reply = try connection.evaluate(
             QueueScripts.take,
             keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused), .string(keys.doorbell)],
             arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay())])
@@ -138,17 +161,33 @@ public final class QueueWorker: Service, Sendable {
         return try LeasedJob.parse(list, queue: queue)
     }
 
-    /// Blocks on one queue's doorbell (1 s at a time, one key per BLPOP so it works on Redis Cluster) and rings the
-    /// in-process bell for every token. Timing never depends on Redis's BLPOP timeout precision (a 100 ms tick):
-    /// due times are kept by the fetch loop's own timer.
+    /// Blocks on one queue's doorbell (1 s at a time, one key per BLPOP so it works on Redis Cluster). When a token
+    /// arrives it leases jobs for the free slots at once, on the same connection and thread (the shortest path from
+    /// an enqueue to a running job), and rings the in-process bell when it could not take them itself. Timing never
+    /// depends on Redis's BLPOP timeout precision (a 100 ms tick): due times are kept by the fetch loop's timer.
     private func doorbellListener(queue: String) async {
         let doorbell = RedisArgument.string(QueueKeys(queue: queue).doorbell)
         var failures = 0
         while !state.withLock({ $0.stopping }) {
             do {
-                let reply = try await redis.blockingCommand(["BLPOP", doorbell, "1"], timeout: .seconds(1))
+                let (rang, jobs) = try await redis.withConnection { connection -> (Bool, [LeasedJob]) in
+                    let reply = try connection.blockingCommand(["BLPOP", doorbell, "1"], timeout: .seconds(1))
+                    if reply.isNull { return (false, []) }
+                    if self.state.withLock({ $0.stopping }) { return (true, []) }
+                    let free = self.reserveSlots()
+                    if free == 0 { return (true, []) }
+                    do {
+                        let jobs = try self.take(queue: queue, count: free, on: connection).1
+                        self.releaseSlots(free - jobs.count)
+                        return (true, jobs)
+                    } catch {
+                        self.releaseSlots(free)
+                        throw error
+                    }
+                }
                 failures = 0
-                if !reply.isNull { bell.ring() }
+                for job in jobs { start(job) }
+                if rang && jobs.isEmpty { bell.ring() }
             } catch {
                 failures += 1
                 try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 6))))
@@ -158,13 +197,12 @@ public final class QueueWorker: Service, Sendable {
 
     // MARK: - Running a job
 
-    /// Registers the job as running, then runs it in a task of its own (one per job: cancellable on its own when its
+    /// Registers the job as running (its slot is already reserved), then runs it in a task of its own (one per job: cancellable on its own when its
     /// lease is lost, its soft timeout passes, or the drain hands it back; ``drain()`` waits for all of them).
     private func start(_ job: LeasedJob) {
         let soft = ContinuousClock.now + .milliseconds(max(1, job.options.timeoutMs))
         state.withLock {
             $0.running[job.id] = Running(queue: job.queue, token: job.token, softDeadline: soft, hardDeadline: soft + options.hardTimeoutGrace)
-            $0.handlersRunning += 1
         }
         let task = Task { await self.execute(job) }
         state.withLock { $0.running[job.id]?.task = task }

@@ -27,7 +27,7 @@ struct QueueDeliveryTests {
         try await redis.shutdown()
     }
 
-    @Test func aDelayedJobRunsWithin100msOfItsDueTime() async throws {
+    @Test(.exclusive) func aDelayedJobRunsWithin100msOfItsDueTime() async throws {
         let redis = try makeRedis()
         let queue = uniqueQueueName("delay")
         let log = RunLog()

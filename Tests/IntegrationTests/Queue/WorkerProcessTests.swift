@@ -5,7 +5,7 @@ import SwitchboardRedis
 import Testing
 
 /// The built `switchboard worker` (supervisor + children), driven with real signals.
-@Suite("Worker processes", .serialized, .timeLimit(.minutes(5)))
+@Suite("Worker processes", .serialized, .exclusive, .timeLimit(.minutes(5)))
 struct WorkerProcessTests {
     /// Starts `switchboard worker` with `arguments`; its output goes to a log file named in failures.
     func startWorker(_ arguments: [String]) throws -> (pid: pid_t, log: String) {

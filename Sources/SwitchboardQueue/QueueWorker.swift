@@ -156,7 +156,8 @@ public final class QueueWorker: Service, Sendable {
         let reply = try connection.evaluate(
             QueueScripts.take,
             keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused), .string(keys.doorbell)],
-            arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay())])
+            arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay()),
+                        .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds)])
         guard let list = reply.array else { throw QueueError(.unexpectedReply, "take returned \(reply)") }
         return try LeasedJob.parse(list, queue: queue)
     }

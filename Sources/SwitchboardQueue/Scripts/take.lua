@@ -5,6 +5,7 @@
 -- KEYS[7] doorbell list (rung again when ready jobs remain, so the next idle worker wakes too)
 -- ARGV[1] key prefix      ARGV[2] max jobs to lease  ARGV[3] lease ms    ARGV[4] worker id
 -- ARGV[5] UTC day (yyyymmdd) for the failure counter of jobs that die here
+-- ARGV[6] dead retention: max count    ARGV[7] dead retention: max age ms
 --
 -- Returns: { wait_ms, job... } where each job is 8 values: id, token, attempt, max_attempts, name, payload, options, ready_ms.
 -- wait_ms: how long until the next scheduled/retry job or lease deadline (-1: none); the worker blocks at most that long.
@@ -38,6 +39,7 @@ for _, id in ipairs(lapsed) do
       redis.call('HSET', jk, 'state', 'dead', 'finished_ms', now)
       redis.call('ZADD', KEYS[5], now, id)
       count_day(prefix .. 'stats:failed:' .. ARGV[5])
+      trim_finished(KEYS[5], prefix, now, tonumber(ARGV[6]), tonumber(ARGV[7]))
       if f[4] and f[4] ~= '' and f[5] ~= 'idempotent' and redis.call('GET', prefix .. 'unique:' .. f[4]) == id then
         redis.call('DEL', prefix .. 'unique:' .. f[4])
       end

@@ -179,4 +179,20 @@ struct QueueDeliveryTests {
         #expect(after.paused == false)
         try await redis.shutdown()
     }
+
+    @Test func aLeaseLapsedOnTheLastAttemptGoesDeadAndReleasesItsUniqueKey() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("lapse-dead")
+        let jobs = JobQueue(redis: redis)
+        let unique = UniqueOptions(key: "poison", mode: .whileActive)
+        let id = try await jobs.enqueue(Marker(label: "poison"), options: .init(queue: queue, unique: unique, retryPolicy: .never))
+        #expect(try await takeDirectly(redis, queue: queue, worker: "doomed", lease: .milliseconds(100)).map(\.id) == [id])
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await takeDirectly(redis, queue: queue, worker: "next", lease: .seconds(30)).isEmpty)  // reclaimed straight to dead
+        let job = try #require(try await QueueInspector(redis: redis).job(id, queue: queue))
+        #expect(job.state == "dead")
+        #expect(job.errorsJSON?.contains("lease lapsed: worker doomed stopped heartbeating") == true)
+        #expect(try await jobs.enqueue(Marker(label: "poison"), options: .init(queue: queue, unique: unique)) != id)
+        try await redis.shutdown()
+    }
 }

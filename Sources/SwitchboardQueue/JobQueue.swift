@@ -71,7 +71,11 @@ public struct JobQueue: Sendable {
             calls.append((keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)], arguments: arguments))
         }
         let pipelined = calls
-        let replies = try await redis.withConnection { try $0.evaluatePipelined(QueueScripts.enqueue, calls: pipelined) }
+        let replies = try await redis.withConnection { connection -> [RedisReply] in
+            // The registry of queue names (for ops); a separate key, so not in the script (it would cross slots).
+            _ = try connection.command("SADD", .string(QueueKeys.registry), .string(queue))
+            return try connection.evaluatePipelined(QueueScripts.enqueue, calls: pipelined)
+        }
         var result: [String] = []
         result.reserveCapacity(ids.count)
         for reply in replies {

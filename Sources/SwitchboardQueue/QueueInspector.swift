@@ -34,6 +34,21 @@ public struct QueueStats: Sendable, Hashable, Codable {
     public let paused: Bool
 }
 
+/// One worker process as its heartbeat describes it.
+public struct WorkerSnapshot: Sendable, Hashable, Codable {
+    public let id: String
+    public let pid: Int
+    public let host: String
+    public let queues: [String]
+    public let concurrency: Int
+    public let busy: Int
+    public let jobs: [String]
+    /// Milliseconds since its last heartbeat.
+    public let heartbeatAgeMs: Int64
+    /// No heartbeat record any more (it expires after 5 missed heartbeats): the process is gone.
+    public let dead: Bool
+}
+
 /// Reads and steers jobs: the operations behind the ops CLI.
 public struct QueueInspector: Sendable {
     public let redis: RedisClient
@@ -87,6 +102,44 @@ public struct QueueInspector: Sendable {
         return QueueStats(
             queue: queue, ready: n(0), scheduled: n(1), retry: n(2), active: n(3), dead: n(4), done: n(5), latencyMs: latency,
             processedToday: r[8].int ?? 0, failedToday: r[9].int ?? 0, paused: r[10].int == 1)
+    }
+
+    /// Every queue enqueued to, sorted.
+    public func queues() async throws -> [String] {
+        (try await redis.command(["SMEMBERS", .string(QueueKeys.registry)]).array ?? []).compactMap(\.string).sorted()
+    }
+
+    /// Finds which known queue holds job `id` (nil when none does).
+    public func queue(of id: String) async throws -> String? {
+        let names = try await queues()
+        if names.isEmpty { return nil }
+        let found = try await redis.pipeline(names.map { ["EXISTS", .string(QueueKeys(queue: $0).job(id))] })
+        return zip(names, found).first { $0.1.int == 1 }?.0
+    }
+
+    /// Worker processes from their heartbeats, newest first; those whose record expired are marked dead.
+    public func workers() async throws -> [WorkerSnapshot] {
+        let entries = try await redis.command(["ZREVRANGE", .string(QueueKeys.workers), 0, -1, "WITHSCORES"]).array ?? []
+        var ids: [(String, Int64)] = []
+        var i = 0
+        while i + 1 < entries.count {
+            if let id = entries[i].string, let beat = entries[i + 1].int { ids.append((id, beat)) }
+            i += 2
+        }
+        if ids.isEmpty { return [] }
+        let records = try await redis.pipeline(ids.map { ["HMGET", .string(QueueKeys.worker($0.0)), "pid", "queues", "concurrency", "busy", "jobs", "beat_ms"] })
+        let time = try await redis.command(["TIME"]).array ?? []
+        let now = (time.first?.int ?? 0) * 1000 + (time.last?.int ?? 0) / 1000
+        return zip(ids, records).map { entry, reply in
+            let f = reply.array ?? []
+            func text(_ i: Int) -> String? { f.indices.contains(i) ? f[i].string : nil }
+            let beat = Int64(text(5) ?? "") ?? entry.1
+            return WorkerSnapshot(
+                id: entry.0, pid: Int(text(0) ?? "") ?? 0, host: String(entry.0.split(separator: ":").first ?? ""),
+                queues: (text(1) ?? "").split(separator: ",").map(String.init), concurrency: Int(text(2) ?? "") ?? 0,
+                busy: Int(text(3) ?? "") ?? 0, jobs: (text(4) ?? "").split(separator: ",").map(String.init),
+                heartbeatAgeMs: max(0, now - beat), dead: text(0) == nil)
+        }
     }
 
     /// Moves a dead job back to ready with a fresh attempt budget. Returns false when it is not dead.

@@ -15,6 +15,7 @@
 /// | `sb:{q}:paused` | string | present while the queue is paused |
 /// | `sb:{q}:stats:processed:<yyyymmdd>`, `…:failed:<day>` | counters | per day, kept 8 days |
 /// | `sb:{q}:stats:stale`, `…:reclaimed`, `…:orphans` | counters | refused stale finishes, lapsed leases, ids without a hash |
+/// | `sb:queues` | set | every queue name ever enqueued to (for ops) |
 public struct QueueKeys: Sendable, Hashable {
     public let queue: String
     /// `sb:{queue}:`
@@ -24,6 +25,13 @@ public struct QueueKeys: Sendable, Hashable {
         self.queue = queue
         self.prefix = "sb:{\(queue)}:"
     }
+
+    /// `sb:queues`: the names of all queues enqueued to.
+    public static let registry = "sb:queues"
+    /// `sb:workers`: worker ids scored by their last heartbeat (ms).
+    public static let workers = "sb:workers"
+    /// `sb:worker:<id>`: one worker process's heartbeat record.
+    public static func worker(_ id: String) -> String { "sb:worker:" + id }
 
     public var ready: String { prefix + "ready" }
     public var scheduled: String { prefix + "scheduled" }

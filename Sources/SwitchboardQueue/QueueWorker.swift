@@ -310,6 +310,7 @@ public final class QueueWorker: Service, Sendable {
     // MARK: - Heartbeat and shutdown
 
     private func heartbeatLoop() async {
+        await heartbeat()  // visible to ops at once, not one interval later
         while !state.withLock({ $0.stopping && $0.running.isEmpty }) {
             try? await Task.sleep(for: options.heartbeatInterval)
             await heartbeat()
@@ -339,18 +340,20 @@ public final class QueueWorker: Service, Sendable {
             }
         }
         let record: [RedisArgument] = [
-            "HSET", .string("sb:worker:" + options.workerID), "pid", .int(getpid()), "queues", .string(options.queues.joined(separator: ",")),
+            "HSET", .string(QueueKeys.worker(options.workerID)), "pid", .int(getpid()), "queues", .string(options.queues.joined(separator: ",")),
             "concurrency", .int(options.concurrency), "busy", .int(running.count), "beat_ms", .int(nowMilliseconds()),
             "jobs", .string(running.map(\.id).joined(separator: ",")),
         ]
         _ = try? await redis.pipeline([
-            record, ["PEXPIRE", .string("sb:worker:" + options.workerID), .int(options.heartbeatInterval.milliseconds * 5)],
-            ["ZADD", "sb:workers", .int(nowMilliseconds()), .string(options.workerID)],
+            record, ["PEXPIRE", .string(QueueKeys.worker(options.workerID)), .int(options.heartbeatInterval.milliseconds * 5)],
+            ["ZADD", .string(QueueKeys.workers), .int(nowMilliseconds()), .string(options.workerID)],
+            // Workers silent for an hour (SIGKILLed, host gone) leave the registry; until then ops see them as dead.
+            ["ZREMRANGEBYSCORE", .string(QueueKeys.workers), "-inf", .int(nowMilliseconds() - 3_600_000)],
         ])
     }
 
     private func removeHeartbeat() async {
-        _ = try? await redis.pipeline([["DEL", .string("sb:worker:" + options.workerID)], ["ZREM", "sb:workers", .string(options.workerID)]])
+        _ = try? await redis.pipeline([["DEL", .string(QueueKeys.worker(options.workerID))], ["ZREM", .string(QueueKeys.workers), .string(options.workerID)]])
     }
 
     /// Every 100 ms: cancels handlers past their soft timeout, and reports those past their hard timeout.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// The one executable: every process type and operator command is a subcommand.
 @main
@@ -18,8 +19,29 @@ struct Switchboard: AsyncParsableCommand {
         version: SwitchboardVersion.current,
         subcommands: [
             MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self,
-            EnqueueCommand.self, BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
+            EnqueueCommand.self, QueuesCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self, WorkersCommand.self,
+            BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
         ])
+}
+
+extension Switchboard {
+    /// Like ArgumentParser's main, but a usage error exits 2 (the ops convention: 0 ok, 1 not found, 2 usage).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 enum SwitchboardVersion {

@@ -24,7 +24,7 @@ struct WorkerSupervisor: Service {
         logger.info("all worker processes stopped")
     }
 
-    /// Keeps one child running. A child that exits with a usage or configuration error (64, 78) would fail the same
+    /// Keeps one child running. A child that exits with a usage or configuration error (2, 78) would fail the same
     /// way forever, so that stops the supervisor with an error instead of a restart loop.
     private func supervise(slot: Int) async throws {
         var backoff = Duration.seconds(1)
@@ -51,7 +51,7 @@ struct WorkerSupervisor: Service {
                 return
             }
             let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
-            if exitCode == 64 || exitCode == 78 {
+            if exitCode == 2 || exitCode == 78 {
                 logger.error("worker process cannot start (bad options or configuration); not restarting", metadata: ["slot": "\(slot)", "status": "\(describeWaitStatus(status))"])
                 throw SupervisorError("worker process exited with status \(exitCode): fix the options or configuration printed above")
             }

@@ -17,7 +17,7 @@ struct OpsCommandTests {
         try await jobs.enqueue(batch: (0..<3).map { _ in DiagnosticJobs.Noop() }, options: .init(queue: queue))
         let doomed = try await jobs.enqueue(batch: (0..<2).map { _ in DiagnosticJobs.Fail(times: 99) }, options: .init(queue: queue, retryPolicy: .never))
         let later = try await jobs.enqueue(DiagnosticJobs.Noop(), options: .init(queue: queue, delay: .seconds(600)))
-        var options = testWorkerOptions(queue: queue)
+        var options = fastWorkerOptions(queue: queue)
         options.concurrency = 2
         try await withWorker(redis: redis, options: options) { worker in
             try await expectEventually { try await QueueInspector(redis: redis).stats(queue: queue).dead == 2 }

@@ -14,7 +14,7 @@ struct QueueDeliveryTests {
         #expect(Set(ids).count == 1200)
         let inspector = QueueInspector(redis: redis)
         #expect(try await inspector.counts(queue: queue)["ready"] == 1200)
-        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue, concurrency: 8)) { _ in
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 8)) { _ in
             try await expectEventually { try await redis.command(["GET", .string(set + ":count")]).int == 1200 }
         }
         let ran = Set(try await redis.command(["SMEMBERS", .string(set)]).array?.compactMap(\.string) ?? [])
@@ -31,7 +31,7 @@ struct QueueDeliveryTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("delay")
         let log = RunLog()
-        var options = testWorkerOptions(queue: queue)
+        var options = fastWorkerOptions(queue: queue)
         options.maxBlock = .seconds(5)  // the due time, not the block cap, must wake the worker
         try await withWorker(redis: redis, options: options, register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
             try await Task.sleep(for: .milliseconds(300))  // the worker is now blocked on an empty queue
@@ -62,7 +62,7 @@ struct QueueDeliveryTests {
         let log = RunLog()
         let clock = ContinuousClock()
         let started = clock.now
-        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
             try await expectEventually { log.count == 1 }
         }
         let recovery = clock.now - started
@@ -99,7 +99,7 @@ struct QueueDeliveryTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("long")
         let set = "probe:\(queue)"
-        var options = testWorkerOptions(queue: queue)
+        var options = fastWorkerOptions(queue: queue)
         options.leaseDuration = .seconds(1)
         options.heartbeatInterval = .milliseconds(200)
         try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Probe(ms: 2500, set: set), options: .init(queue: queue))
@@ -116,7 +116,7 @@ struct QueueDeliveryTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("drain")
         let id = try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Sleep(ms: 3000), options: .init(queue: queue))
-        var options = testWorkerOptions(queue: queue)
+        var options = fastWorkerOptions(queue: queue)
         options.gracePeriod = .seconds(1)
         let clock = ContinuousClock()
         var stopAsked = clock.now
@@ -138,7 +138,7 @@ struct QueueDeliveryTests {
         let redis = try makeRedis(connections: 8)
         let first = uniqueQueueName("multi-a")
         let second = uniqueQueueName("multi-b")
-        var options = testWorkerOptions(queue: first)
+        var options = fastWorkerOptions(queue: first)
         options.queues = [first, second]
         options.maxBlock = .seconds(5)  // a doorbell, not the idle timeout, must wake it
         let log = RunLog()
@@ -169,7 +169,7 @@ struct QueueDeliveryTests {
         #expect(before.scheduled == 1)
         #expect(before.latencyMs >= 290 && before.latencyMs < 5000, "\(before.latencyMs)")
         try await jobs.enqueue(DiagnosticJobs.Fail(times: 1), options: .init(queue: queue, retryPolicy: .never))
-        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue)) { _ in
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue)) { _ in
             try await expectEventually { try await inspector.stats(queue: queue).dead == 1 }
         }
         let after = try await inspector.stats(queue: queue)

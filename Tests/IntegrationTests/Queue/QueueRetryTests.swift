@@ -11,7 +11,7 @@ struct QueueRetryTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("retry")
         let id = try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Fail(times: 2), options: .init(queue: queue, retryPolicy: fast))
-        var options = testWorkerOptions(queue: queue)
+        var options = fastWorkerOptions(queue: queue)
         options.doneRetention = Retention(count: 100, age: .seconds(60))
         let inspector = QueueInspector(redis: redis)
         try await withWorker(redis: redis, options: options) { _ in
@@ -33,7 +33,7 @@ struct QueueRetryTests {
         let inspector = QueueInspector(redis: redis)
         let doomed = try await jobs.enqueue(DiagnosticJobs.Fail(times: 99), options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 3, base: .milliseconds(20), cap: .milliseconds(50))))
         let refused = try await jobs.enqueue(Marker(label: "no"), options: .init(queue: queue, retryPolicy: fast))
-        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, _ in throw DoNotRetry("the order no longer exists") } }) { _ in
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, _ in throw DoNotRetry("the order no longer exists") } }) { _ in
             try await expectEventually { try await inspector.counts(queue: queue)["dead"] == 2 }
         }
         let dead = try #require(try await inspector.job(doomed, queue: queue))
@@ -60,7 +60,7 @@ struct QueueRetryTests {
         let queue = uniqueQueueName("retain")
         let jobs = JobQueue(redis: redis)
         let inspector = QueueInspector(redis: redis)
-        var options = testWorkerOptions(queue: queue, concurrency: 1)
+        var options = fastWorkerOptions(queue: queue, concurrency: 1)
         options.deadRetention = Retention(count: 5, age: .seconds(3600))
         let ids = try await jobs.enqueue(batch: (0..<8).map { _ in DiagnosticJobs.Fail(times: 1) }, options: .init(queue: queue, retryPolicy: .never))
         try await withWorker(redis: redis, options: options) { _ in
@@ -73,7 +73,7 @@ struct QueueRetryTests {
 
         // By age: with a 300 ms window, an old dead job is trimmed when the next one dies.
         let aged = uniqueQueueName("aged")
-        var agedOptions = testWorkerOptions(queue: aged, concurrency: 1)
+        var agedOptions = fastWorkerOptions(queue: aged, concurrency: 1)
         agedOptions.deadRetention = Retention(count: 100, age: .milliseconds(300))
         let first = try await jobs.enqueue(DiagnosticJobs.Fail(times: 1), options: .init(queue: aged, retryPolicy: .never))
         try await withWorker(redis: redis, options: agedOptions) { _ in
@@ -94,7 +94,7 @@ struct QueueRetryTests {
         let inspector = QueueInspector(redis: redis)
         let clock = ContinuousClock()
         let started = clock.now
-        try await withWorker(redis: redis, options: testWorkerOptions(queue: queue)) { _ in
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue)) { _ in
             try await expectEventually { try await inspector.job(id, queue: queue)?.state == "dead" }
         }
         #expect(clock.now - started < .seconds(3))

@@ -13,7 +13,7 @@ func makeRedis(connections: Int = 6) throws -> RedisClient {
 }
 
 /// Options for fast tests: short leases and blocks.
-func testWorkerOptions(queue: String, concurrency: Int = 4) -> WorkerOptions {
+func fastWorkerOptions(queue: String, concurrency: Int = 4) -> WorkerOptions {
     var o = WorkerOptions()
     o.queues = [queue]
     o.concurrency = concurrency

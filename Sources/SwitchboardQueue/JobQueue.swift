@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 public import SwitchboardRedis
 
 /// The producer's view of the queues: enqueue jobs, one or a batch per round trip.
@@ -9,6 +10,8 @@ public import SwitchboardRedis
 /// ```
 public struct JobQueue: Sendable {
     public let redis: RedisClient
+    /// Queue names this process has already added to `sb:queues`.
+    private static let registered = Mutex<Set<String>>([])
 
     public init(redis: RedisClient) { self.redis = redis }
 
@@ -71,9 +74,14 @@ public struct JobQueue: Sendable {
             calls.append((keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)], arguments: arguments))
         }
         let pipelined = calls
+        let register = !Self.registered.withLock { $0.contains(queue) }
         let replies = try await redis.withConnection { connection -> [RedisReply] in
-            // The registry of queue names (for ops); a separate key, so not in the script (it would cross slots).
-            _ = try connection.command("SADD", .string(QueueKeys.registry), .string(queue))
+            // The registry of queue names (for ops) is a key of its own, outside the queue's slot, so it cannot be in
+            // the script; each process adds a name once, not on every enqueue.
+            if register {
+                _ = try connection.command("SADD", .string(QueueKeys.registry), .string(queue))
+                Self.registered.withLock { _ = $0.insert(queue) }
+            }
             return try connection.evaluatePipelined(QueueScripts.enqueue, calls: pipelined)
         }
         var result: [String] = []

@@ -142,6 +142,66 @@ public struct QueueInspector: Sendable {
         }
     }
 
+    /// Stops workers from taking `queue`'s jobs; enqueues still land. Returns false if it was already paused.
+    @discardableResult
+    public func pause(queue: String) async throws -> Bool {
+        try await redis.command(["SET", .string(QueueKeys(queue: queue).paused), "1", "NX"]) == .status("OK")
+    }
+
+    /// Lets workers take `queue`'s jobs again, waking the idle ones. Returns false if it was not paused.
+    @discardableResult
+    public func resume(queue: String) async throws -> Bool {
+        let k = QueueKeys(queue: queue)
+        let replies = try await redis.pipeline([["DEL", .string(k.paused)], ["LPUSH", .string(k.doorbell), 1], ["LTRIM", .string(k.doorbell), 0, 63]])
+        return replies[0].int == 1
+    }
+
+    /// The states `purge` may empty (never `active`: workers hold those leases).
+    public static let purgeableStates = ["ready", "scheduled", "retry", "dead", "done"]
+
+    /// Deletes every job in `state` of `queue`, 1,000 per atomic step; returns how many.
+    public func purge(queue: String, state: String) async throws -> Int {
+        guard Self.purgeableStates.contains(state) else {
+            throw QueueError(.invalidOptions, "state \"\(state)\" cannot be purged; use one of \(Self.purgeableStates.joined(separator: ", "))")
+        }
+        let k = QueueKeys(queue: queue)
+        let key = [ "ready": k.ready, "scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done ][state]!
+        var total = 0
+        while true {
+            let n = try await redis.evaluate(QueueScripts.purge, keys: [.string(key)], arguments: [.string(k.prefix), .string(state == "ready" ? "list" : "zset"), 1000]).int ?? 0
+            total += Int(n)
+            if n == 0 { return total }
+        }
+    }
+
+    /// Up to `limit` jobs, newest first (by creation), from the given queues and states, optionally of one name.
+    public func list(queues: [String], states: [String], name: String? = nil, limit: Int) async throws -> [JobSnapshot] {
+        var candidates: [(queue: String, id: String)] = []
+        let scan = name == nil ? limit : limit * 20  // a name filter looks further back
+        for queue in queues {
+            let k = QueueKeys(queue: queue)
+            for state in states {
+                let reply: RedisReply
+                switch state {
+                case "ready": reply = try await redis.command(["LRANGE", .string(k.ready), .int(-scan), -1])
+                case "active": reply = try await redis.command(["ZREVRANGE", .string(k.active), 0, .int(scan - 1)])
+                default:
+                    let key = ["scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done][state]
+                    guard let key else { throw QueueError(.invalidOptions, "unknown state \"\(state)\"; use ready, scheduled, active, retry, dead or done") }
+                    reply = try await redis.command(["ZREVRANGE", .string(key), 0, .int(scan - 1)])
+                }
+                candidates += (reply.array ?? []).compactMap(\.string).map { (queue, $0) }
+            }
+        }
+        var jobs: [(created: Int64, job: JobSnapshot)] = []
+        for candidate in candidates {
+            guard let job = try await self.job(candidate.id, queue: candidate.queue), name == nil || job.name == name else { continue }
+            let created = try await redis.command(["HGET", .string(QueueKeys(queue: candidate.queue).job(candidate.id)), "created_ms"]).int ?? 0
+            jobs.append((created, job))
+        }
+        return jobs.sorted { $0.created > $1.created }.prefix(limit).map(\.job)
+    }
+
     /// Moves a dead job back to ready with a fresh attempt budget. Returns false when it is not dead.
     @discardableResult
     public func revive(_ id: String, queue: String) async throws -> Bool {

@@ -11,6 +11,7 @@ enum QueueScripts {
     static let requeue = script("requeue", PackageResources.requeue_lua)
     static let revive = script("revive", PackageResources.revive_lua)
     static let discard = script("discard", PackageResources.discard_lua)
+    static let purge = script("purge", PackageResources.purge_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

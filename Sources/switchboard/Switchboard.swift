@@ -19,7 +19,8 @@ struct Switchboard: AsyncParsableCommand {
         version: SwitchboardVersion.current,
         subcommands: [
             MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self,
-            EnqueueCommand.self, QueuesCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self, WorkersCommand.self,
+            EnqueueCommand.self, QueuesCommand.self, JobsCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self,
+            PurgeCommand.self, PauseCommand.self, ResumeCommand.self, WorkersCommand.self,
             BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
         ])
 }

@@ -64,4 +64,56 @@ struct OpsCommandTests {
         #expect(usage.status == 2)
         try await redis.shutdown()
     }
+
+    @Test func pauseHoldsAQueuesJobsAndResumeReleasesThemAtOnce() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("pause")
+        let set = "probe:\(queue)"
+        #expect(try await runSwitchboard(["pause", queue]).status == 0)
+        #expect(try await runSwitchboard(["pause", queue]).status == 1)  // already paused
+        var options = fastWorkerOptions(queue: queue)
+        options.maxBlock = .seconds(5)
+        try await withWorker(redis: redis, options: options) { _ in
+            try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Probe(ms: 0, set: set), options: .init(queue: queue))
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await redis.command(["GET", .string(set + ":count")]) == .null)  // enqueued, not taken
+            #expect(try await QueueInspector(redis: redis).stats(queue: queue).paused)
+            let clock = ContinuousClock()
+            let resumed = clock.now
+            #expect(try await runSwitchboard(["resume", queue]).status == 0)
+            try await expectEventually { try await redis.command(["GET", .string(set + ":count")]).int == 1 }
+            #expect(clock.now - resumed < .seconds(2))
+        }
+        #expect(try await runSwitchboard(["resume", queue]).status == 1)  // not paused
+        try await redis.shutdown()
+    }
+
+    @Test func purgeRefusesWithoutYesOffATerminalAndDeletesWithIt() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("purge")
+        let jobs = JobQueue(redis: redis)
+        let dead = try await jobs.enqueue(batch: (0..<3).map { _ in DiagnosticJobs.Fail(times: 9) }, options: .init(queue: queue, retryPolicy: .never))
+        try await jobs.enqueue(DiagnosticJobs.Noop(), options: .init(queue: queue, delay: .seconds(600)))
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue)) { _ in
+            try await expectEventually { try await QueueInspector(redis: redis).stats(queue: queue).dead == 3 }
+        }
+        let listed = try await runSwitchboard(["jobs", "--queue", queue, "--state", "dead", "--json"])
+        #expect(listed.status == 0)
+        let ids = (try json(listed) as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+        #expect(Set(ids) == Set(dead))
+        #expect(try await runSwitchboard(["jobs", "--queue", queue, "--name", "noop", "--json"]).stdout.contains(#""state" : "scheduled""#))
+
+        let refused = try await runSwitchboard(["purge", queue, "--state", "dead"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("add --yes"))
+        #expect(try await QueueInspector(redis: redis).stats(queue: queue).dead == 3)
+        #expect(try await runSwitchboard(["purge", queue, "--state", "active", "--yes"]).status == 2)
+        let purged = try await runSwitchboard(["purge", queue, "--state", "dead", "--yes"])
+        #expect(purged.status == 0)
+        #expect(purged.stdout.contains("deleted 3 dead jobs"))
+        let after = try await QueueInspector(redis: redis).stats(queue: queue)
+        #expect(after.dead == 0 && after.scheduled == 1)
+        for id in dead { #expect(try await QueueInspector(redis: redis).job(id, queue: queue) == nil) }
+        try await redis.shutdown()
+    }
 }

@@ -98,6 +98,7 @@ final class RunningProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = FileHandle.nullDevice  // never a terminal: commands that confirm must refuse
         process.standardOutput = out
         process.standardError = err
         try process.run()

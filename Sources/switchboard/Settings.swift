@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import Logging
+import Synchronization
 import SwitchboardRedis
 import SwitchboardStore
 
@@ -59,8 +60,14 @@ struct Settings: Sendable {
         do { return try SecretBox(base64Key: secretKey) } catch { throw ValidationError("\(error)") }
     }
 
-    /// Sets up swift-log once per process: lines to stderr at `LOG_LEVEL`, as text or JSON (`LOG_FORMAT`).
+    /// Sets up swift-log: lines to stderr at `LOG_LEVEL`, as text or JSON (`LOG_FORMAT`). swift-log allows one
+    /// bootstrap per process, so later calls (a command that opens Redis twice) only return a logger.
     func bootstrapLogging() -> Logger {
+        let first = loggingBootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return Logger(label: "switchboard") }
         let level = logLevel
         let json = logJSON
         LoggingSystem.bootstrap { label in
@@ -76,6 +83,8 @@ struct Settings: Sendable {
         return Logger(label: "switchboard")
     }
 }
+
+private let loggingBootstrapped = Mutex(false)
 
 /// Prints a message to standard error (for operator-facing failures outside of logging).
 func printError(_ message: String) {

@@ -8,10 +8,5 @@
 -- Atomically: the job leaves 'dead', its hash is deleted, and a unique key still pointing at it is released.
 local prefix, id = ARGV[1], ARGV[2]
 if redis.call('ZREM', KEYS[1], id) == 0 then return 0 end
-local jk = prefix .. 'job:' .. id
-local ukey = redis.call('HGET', jk, 'unique_key')
-if ukey and ukey ~= '' and redis.call('GET', prefix .. 'unique:' .. ukey) == id then
-  redis.call('DEL', prefix .. 'unique:' .. ukey)
-end
-redis.call('DEL', jk)
+delete_job(prefix, id)
 return 1

@@ -36,3 +36,13 @@ local function count_day(key)
   redis.call('INCR', key)
   redis.call('EXPIRE', key, 691200)
 end
+
+-- Deletes a job's hash and releases its unique key if the key still points at it.
+local function delete_job(prefix, id)
+  local jk = prefix .. 'job:' .. id
+  local ukey = redis.call('HGET', jk, 'unique_key')
+  if ukey and ukey ~= '' and redis.call('GET', prefix .. 'unique:' .. ukey) == id then
+    redis.call('DEL', prefix .. 'unique:' .. ukey)
+  end
+  redis.call('DEL', jk)
+end

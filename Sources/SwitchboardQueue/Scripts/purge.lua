@@ -16,12 +16,5 @@ else
   ids = redis.call('ZRANGE', KEYS[1], 0, n - 1)
   if #ids > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #ids - 1) end
 end
-for _, id in ipairs(ids) do
-  local jk = prefix .. 'job:' .. id
-  local ukey = redis.call('HGET', jk, 'unique_key')
-  if ukey and ukey ~= '' and redis.call('GET', prefix .. 'unique:' .. ukey) == id then
-    redis.call('DEL', prefix .. 'unique:' .. ukey)
-  end
-  redis.call('DEL', jk)
-end
+for _, id in ipairs(ids) do delete_job(prefix, id) end
 return #ids

@@ -116,4 +116,39 @@ struct OpsCommandTests {
         for id in dead { #expect(try await QueueInspector(redis: redis).job(id, queue: queue) == nil) }
         try await redis.shutdown()
     }
+
+    /// `top` under tmux, against a private redis-server so the screen holds only this test's queue and worker.
+    @Test func topRedrawsQueuesAndWorkersUnderTmuxAndQuitsOnQ() async throws {
+        let server = try await RedisServerProcess()
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.url), maxConnections: 2)
+        let queue = uniqueQueueName("top")
+        try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Noop(), options: .init(queue: queue, delay: .seconds(3600)))
+        let worker = try spawnWithCleanSignals(
+            [try TestEnvironment.switchboardBinary(), "worker", "--queues", queue, "--processes", "1", "--concurrency", "3"],
+            outputPath: "/dev/null", environment: ["REDIS_URL": server.url])
+        let socket = "sbtop-\(UUID().uuidString.prefix(8))"
+        func tmux(_ arguments: [String]) async throws -> ProcessResult {
+            try await RunningProcess("/usr/bin/tmux", ["-L", socket] + arguments).wait()
+        }
+        let command = "REDIS_URL=\(server.url) \(try TestEnvironment.switchboardBinary()) top --interval 300ms; echo TOP-EXIT=$?; sleep 60"
+        // new-session forks the tmux server, which would hold an output pipe open for ever: give it /dev/null.
+        let created = try spawnWithCleanSignals(["/usr/bin/tmux", "-L", socket, "new-session", "-d", "-s", "top", "-x", "150", "-y", "30", command], outputPath: "/dev/null")
+        #expect(await waitForChild(created) == 0)
+        var screen = ""
+        try await expectEventually(timeout: .seconds(15)) {
+            screen = try await tmux(["capture-pane", "-p", "-t", "top"]).stdout
+            return screen.contains(queue) && screen.contains("0/3")
+        }
+        #expect(screen.contains("QUEUE"))
+        #expect(screen.contains("WORKER"))
+        #expect(screen.contains("q or Ctrl-C to quit"))
+        print("top under tmux:\n" + screen.split(separator: "\n").filter { !$0.isEmpty }.joined(separator: "\n"))
+        _ = try await tmux(["send-keys", "-t", "top", "q"])
+        try await expectEventually(timeout: .seconds(5)) { try await tmux(["capture-pane", "-p", "-t", "top"]).stdout.contains("TOP-EXIT=0") }
+        _ = try await tmux(["kill-server"])
+        kill(worker, SIGTERM)
+        #expect(await waitForChild(worker) == 0)
+        try await redis.shutdown()
+        await server.stop()
+    }
 }

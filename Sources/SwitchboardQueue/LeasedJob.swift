@@ -1,3 +1,7 @@
+import FoundationEssentials
+import SwitchboardRedis
+import Synchronization
+
 /// A job a worker holds a lease on, as the take script returned it.
 struct LeasedJob: Sendable {
     let queue: String
@@ -12,7 +16,7 @@ struct LeasedJob: Sendable {
     let readyAtMs: Int64
 
     /// Parses `{ wait_ms, (id, token, attempt, max_attempts, name, payload, options, ready_ms)… }`.
-    static func parse(_ reply: RedisReplyList, queue: String) throws -> (waitMs: Int64, jobs: [LeasedJob]) {
+    static func parse(_ reply: [RedisReply], queue: String) throws -> (waitMs: Int64, jobs: [LeasedJob]) {
         guard let first = reply.first, let wait = first.int, (reply.count - 1) % 8 == 0 else {
             throw QueueError(.unexpectedReply, "take returned a reply of the wrong shape")
         }
@@ -34,11 +38,6 @@ struct LeasedJob: Sendable {
     }
 }
 
-import FoundationEssentials
-import SwitchboardRedis
-
-typealias RedisReplyList = [RedisReply]
-
 /// Parsed options by their JSON bytes: most jobs of a queue share a handful of option sets, and decoding JSON per
 /// job was a measurable share of the worker's CPU.
 enum OptionsCache {
@@ -54,5 +53,3 @@ enum OptionsCache {
         return parsed
     }
 }
-
-import Synchronization

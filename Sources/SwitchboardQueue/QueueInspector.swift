@@ -73,15 +73,10 @@ public struct QueueInspector: Sendable {
             errorsJSON: text("errors"), uniqueKey: text("unique_key"))
     }
 
-    /// Sizes of each state of `queue`.
+    /// Sizes of each state of `queue` (keys: ready, scheduled, retry, active, dead, done).
     public func counts(queue: String) async throws -> [String: Int] {
-        let k = QueueKeys(queue: queue)
-        let replies = try await redis.pipeline([
-            ["LLEN", .string(k.ready)], ["ZCARD", .string(k.scheduled)], ["ZCARD", .string(k.retry)],
-            ["ZCARD", .string(k.active)], ["ZCARD", .string(k.dead)], ["ZCARD", .string(k.done)],
-        ])
-        let names = ["ready", "scheduled", "retry", "active", "dead", "done"]
-        return Dictionary(uniqueKeysWithValues: zip(names, replies.map { Int($0.int ?? 0) }))
+        let s = try await stats(queue: queue)
+        return ["ready": s.ready, "scheduled": s.scheduled, "retry": s.retry, "active": s.active, "dead": s.dead, "done": s.done]
     }
 
     /// Sizes by state, latency, today's counters (UTC) and the paused flag, in two round trips.

@@ -45,8 +45,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         guard count >= 1, count <= 1_000_000 else { throw ValidationError("--count must be between 1 and 1000000") }
         guard UniqueMode(rawValue: uniqueMode) != nil else { throw ValidationError("--unique-mode must be queued, active or idempotent") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        try validateQueueName(queue)
         do {
-            try QueueKeys.validate(queue)
             if let delay { _ = try DurationText.parse(delay) }
             if let timeout { _ = try DurationText.parse(timeout) }
         } catch { throw ValidationError(error.message) }

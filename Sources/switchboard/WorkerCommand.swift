@@ -52,9 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard metricsPort == 0 || (1...65535).contains(metricsPort + processes - 1) else {
             throw ValidationError("--metrics-port plus the number of processes must stay within 1-65535")
         }
-        for queue in queueList {
-            do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
-        }
+        for queue in queueList { try validateQueueName(queue) }
         for (flag, text) in [("--grace", grace), ("--lease", lease), ("--dead-age", deadAge)] {
             do { _ = try DurationText.parse(text) } catch { throw ValidationError("\(flag): \(error.message)") }
         }

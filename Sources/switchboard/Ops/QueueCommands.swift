@@ -9,6 +9,11 @@ struct OpsOptions: ParsableArguments {
     var json = false
 }
 
+/// Validates a queue name given on the command line (usage error, exit 2, when invalid).
+func validateQueueName(_ queue: String) throws {
+    do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
+}
+
 /// Runs an ops action with a Redis client; Redis failures become one clear line and exit code 1.
 func withOpsRedis<T>(_ body: (RedisClient) async throws -> T) async throws -> T {
     let settings = try Settings.fromEnvironment()

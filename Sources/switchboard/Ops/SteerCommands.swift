@@ -14,7 +14,7 @@ struct PauseCommand: AsyncParsableCommand {
     var queue: String
 
     func validate() throws {
-        do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
+        try validateQueueName(queue)
     }
 
     func run() async throws {
@@ -34,7 +34,7 @@ struct ResumeCommand: AsyncParsableCommand {
     var queue: String
 
     func validate() throws {
-        do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
+        try validateQueueName(queue)
     }
 
     func run() async throws {
@@ -64,7 +64,7 @@ struct PurgeCommand: AsyncParsableCommand {
     var yes = false
 
     func validate() throws {
-        do { try QueueKeys.validate(queue) } catch { throw ValidationError(error.message) }
+        try validateQueueName(queue)
         guard QueueInspector.purgeableStates.contains(state) else {
             throw ValidationError("--state must be one of \(QueueInspector.purgeableStates.joined(separator: ", ")) (active jobs are held by workers)")
         }

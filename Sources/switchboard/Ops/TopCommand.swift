@@ -61,7 +61,7 @@ struct TopCommand: AsyncParsableCommand {
         for queue in try await inspector.queues() {
             let s = try await inspector.stats(queue: queue)
             processed[queue] = s.processedToday
-            let rate = previous[queue].map { max(0, Double(s.processedToday - $0) / max(0.001, elapsed.secondsValue)) }
+            let rate = previous[queue].map { max(0, Double(s.processedToday - $0) / max(0.001, elapsed.seconds)) }
             // Empty, idle queues would push the ones that matter off the screen.
             if s.ready + s.scheduled + s.active + s.retry + s.dead == 0 && (rate ?? 0) == 0 && !s.paused {
                 hidden += 1
@@ -121,8 +121,4 @@ final class RawTerminal: Sendable {
             }
         }
     }
-}
-
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

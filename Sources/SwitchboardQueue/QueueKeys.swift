@@ -10,7 +10,7 @@
 /// | `sb:{q}:dead` | zset | ids out of attempts, score = died-at (ms) |
 /// | `sb:{q}:done` | zset | finished ids kept for the retention window, score = finished-at (ms) |
 /// | `sb:{q}:job:<id>` | hash | the job: name, payload, state, attempt, token, lease owner, errors, options |
-/// | `sb:{q}:unique:<key>` | string | id of the job holding a unique key |
+/// | `sb:{q}:unique:<key>` | string | id of the job holding a unique key, or `done:<id>`: an idempotency record after it finished |
 /// | `sb:{q}:doorbell` | list | wake-up tokens for blocked workers |
 /// | `sb:{q}:paused` | string | present while the queue is paused |
 /// | `sb:{q}:stats:processed:<yyyymmdd>`, `…:failed:<day>` | counters | per day, kept 8 days |

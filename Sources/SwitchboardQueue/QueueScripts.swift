@@ -12,6 +12,7 @@ enum QueueScripts {
     static let revive = script("revive", PackageResources.revive_lua)
     static let discard = script("discard", PackageResources.discard_lua)
     static let purge = script("purge", PackageResources.purge_lua)
+    static let check = script("check", PackageResources.check_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

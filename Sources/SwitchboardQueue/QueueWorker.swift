@@ -75,6 +75,8 @@ public final class QueueWorker: Service, Sendable {
     public func run() async throws {
         for queue in options.queues { try QueueKeys.validate(queue) }
         logger.info("worker started", metadata: ["queues": "\(options.queues.joined(separator: ","))", "concurrency": "\(options.concurrency)"])
+        // The process record exists before the first lease, so ops `check` never sees a lease without a live holder.
+        await heartbeat()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.completions.run() }
             group.addTask { await self.heartbeatLoop() }
@@ -310,7 +312,6 @@ public final class QueueWorker: Service, Sendable {
     // MARK: - Heartbeat and shutdown
 
     private func heartbeatLoop() async {
-        await heartbeat()  // visible to ops at once, not one interval later
         while !state.withLock({ $0.stopping && $0.running.isEmpty }) {
             try? await Task.sleep(for: options.heartbeatInterval)
             await heartbeat()

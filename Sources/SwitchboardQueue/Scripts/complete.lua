@@ -22,12 +22,7 @@ for i = 5, #ARGV, 2 do
     redis.call('INCR', prefix .. 'stats:stale')
     out[#out + 1] = 0
   else
-    if f[2] and f[2] ~= '' then
-      local uk = prefix .. 'unique:' .. f[2]
-      if redis.call('GET', uk) == id then
-        if f[3] == 'idempotent' then redis.call('PEXPIRE', uk, f[4]) else redis.call('DEL', uk) end
-      end
-    end
+    retire_unique(prefix, id, f[2], f[3], f[4])
     if keep > 0 then
       redis.call('HSET', jk, 'state', 'done', 'finished_ms', now)
       redis.call('HDEL', jk, 'lease_owner')

@@ -26,11 +26,11 @@ for i = 0, n - 1 do
   local existing = false
   if ukey ~= '' then
     local holder = redis.call('GET', prefix .. 'unique:' .. ukey)
-    if holder and redis.call('EXISTS', prefix .. 'job:' .. holder) == 1 then
+    if holder and string.sub(holder, 1, 5) == 'done:' then
+      existing = string.sub(holder, 6)  -- an idempotency record: the job finished; the record answers until its TTL
+    elseif holder and redis.call('EXISTS', prefix .. 'job:' .. holder) == 1 then
       existing = holder
-    elseif holder and umode == 'idempotent' then
-      existing = holder  -- the job finished and was removed; the record still answers for it until its TTL
-    end
+    end  -- a key pointing at a job that no longer exists is dangling: this enqueue takes it over
   end
   if existing then
     out[#out + 1] = existing

@@ -29,8 +29,6 @@ if delay >= 0 and tonumber(f[2]) < tonumber(f[3]) then
 end
 redis.call('HSET', jk, 'state', 'dead', 'finished_ms', now)
 redis.call('ZADD', KEYS[3], now, id)
-if f[4] and f[4] ~= '' and f[5] ~= 'idempotent' and redis.call('GET', prefix .. 'unique:' .. f[4]) == id then
-  redis.call('DEL', prefix .. 'unique:' .. f[4])
-end
+if f[5] ~= 'idempotent' then retire_unique(prefix, id, f[4], f[5], 0) end  -- an idempotent key keeps pointing at the dead job
 trim_finished(KEYS[3], prefix, now, tonumber(ARGV[7]), tonumber(ARGV[8]))
 return 'dead'

@@ -17,6 +17,20 @@ local function append_error(job_key, attempt, at_ms, message)
   redis.call('HSET', job_key, 'errors', cjson.encode(list))
 end
 
+-- Releases the unique key of a job that is finishing or being deleted, if the key still points at it. An idempotent
+-- job's key is not deleted but turned into a record 'done:<id>' kept for its TTL, which answers duplicate enqueues
+-- with the first job's id even after the job's hash is gone (and tells ops `check` it is not a dangling key).
+local function retire_unique(prefix, id, ukey, umode, ttl_ms)
+  if not ukey or ukey == '' then return end
+  local uk = prefix .. 'unique:' .. ukey
+  if redis.call('GET', uk) ~= id then return end
+  if umode == 'idempotent' then
+    redis.call('SET', uk, 'done:' .. id, 'PX', math.max(1, tonumber(ttl_ms) or 1))
+  else
+    redis.call('DEL', uk)
+  end
+end
+
 -- Trims a zset of finished jobs (done or dead, scored by time) to max_count entries no older than max_age_ms,
 -- deleting the trimmed jobs' hashes.
 local function trim_finished(zset, prefix, now, max_count, max_age_ms)
@@ -27,7 +41,10 @@ local function trim_finished(zset, prefix, now, max_count, max_age_ms)
   end
   for _, o in ipairs(old) do
     redis.call('ZREM', zset, o)
-    redis.call('DEL', prefix .. 'job:' .. o)
+    local jk = prefix .. 'job:' .. o
+    local u = redis.call('HMGET', jk, 'unique_key', 'unique_mode', 'unique_ttl_ms')
+    retire_unique(prefix, o, u[1], u[2], u[3])
+    redis.call('DEL', jk)
   end
 end
 
@@ -45,4 +62,27 @@ local function delete_job(prefix, id)
     redis.call('DEL', prefix .. 'unique:' .. ukey)
   end
   redis.call('DEL', jk)
+end
+
+-- Puts an active job whose lease holder is gone back at the front of 'ready' (the caller has removed it from
+-- 'active'). The lost attempt counts: a job out of attempts goes to 'dead' instead, so a job that kills its worker
+-- every time ends there rather than looping. keys = { ready = , dead = }; opts = { day =, dead_max =, dead_age_ms = }.
+-- Returns 'ready' or 'dead'.
+local function reclaim_job(prefix, keys, id, now, reason, opts)
+  local jk = prefix .. 'job:' .. id
+  local f = redis.call('HMGET', jk, 'attempt', 'max_attempts', 'unique_key', 'unique_mode', 'unique_ttl_ms')
+  append_error(jk, f[1], now, reason)
+  redis.call('INCR', prefix .. 'stats:reclaimed')
+  redis.call('HDEL', jk, 'lease_owner')
+  if tonumber(f[1]) >= tonumber(f[2]) then
+    redis.call('HSET', jk, 'state', 'dead', 'finished_ms', now)
+    redis.call('ZADD', keys.dead, now, id)
+    count_day(prefix .. 'stats:failed:' .. opts.day)
+    if f[4] ~= 'idempotent' then retire_unique(prefix, id, f[3], f[4], f[5]) end
+    trim_finished(keys.dead, prefix, now, opts.dead_max, opts.dead_age_ms)
+    return 'dead'
+  end
+  redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
+  redis.call('LPUSH', keys.ready, id)
+  return 'ready'
 end

@@ -28,25 +28,13 @@ end
 
 -- Reclaim leases that lapsed: their worker stopped heartbeating (crashed, SIGKILLed, frozen).
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+local reclaim_opts = { day = ARGV[5], dead_max = tonumber(ARGV[6]), dead_age_ms = tonumber(ARGV[7]) }
 for _, id in ipairs(lapsed) do
   redis.call('ZREM', KEYS[4], id)
   local jk = prefix .. 'job:' .. id
-  local f = redis.call('HMGET', jk, 'attempt', 'max_attempts', 'lease_owner', 'unique_key', 'unique_mode')
-  if f[1] then
-    append_error(jk, f[1], now, 'lease lapsed: worker ' .. (f[3] or '?') .. ' stopped heartbeating')
-    redis.call('INCR', prefix .. 'stats:reclaimed')
-    if tonumber(f[1]) >= tonumber(f[2]) then
-      redis.call('HSET', jk, 'state', 'dead', 'finished_ms', now)
-      redis.call('ZADD', KEYS[5], now, id)
-      count_day(prefix .. 'stats:failed:' .. ARGV[5])
-      trim_finished(KEYS[5], prefix, now, tonumber(ARGV[6]), tonumber(ARGV[7]))
-      if f[4] and f[4] ~= '' and f[5] ~= 'idempotent' and redis.call('GET', prefix .. 'unique:' .. f[4]) == id then
-        redis.call('DEL', prefix .. 'unique:' .. f[4])
-      end
-    else
-      redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
-      redis.call('LPUSH', KEYS[1], id)
-    end
+  if redis.call('EXISTS', jk) == 1 then
+    local owner = redis.call('HGET', jk, 'lease_owner') or '?'
+    reclaim_job(prefix, { ready = KEYS[1], dead = KEYS[5] }, id, now, 'lease lapsed: worker ' .. owner .. ' stopped heartbeating', reclaim_opts)
   end
 end
 

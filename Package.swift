@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C shims — module maps and typed wrappers only, no logic.
@@ -78,8 +79,20 @@ let package = Package(
             resources: [
                 .embedInCode("Scripts/prelude.lua"), .embedInCode("Scripts/enqueue.lua"), .embedInCode("Scripts/take.lua"), .embedInCode("Scripts/complete.lua"),
                 .embedInCode("Scripts/fail.lua"), .embedInCode("Scripts/extend.lua"), .embedInCode("Scripts/requeue.lua"),
-                .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"), .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"),
+                .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"), .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"),
             ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Scheduler — cron tables, time zones, replicas firing each tick once. Domain-free, on the queue core.
+        .target(
+            name: "SwitchboardScheduler",
+            dependencies: [
+                "SwitchboardQueue", "SwitchboardRedis",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.embedInCode("Scripts/leader.lua")],
             swiftSettings: swiftSettings),
 
         // MARK: Domain storage — schema migrations, tenants, channels, sealed secrets.
@@ -104,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "Jobs",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,13 +131,13 @@ let package = Package(
         // MARK: Tests — pure logic, no services.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue"],
+            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler"],
             swiftSettings: swiftSettings),
         // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

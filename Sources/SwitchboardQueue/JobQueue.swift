@@ -94,6 +94,13 @@ public struct JobQueue: Sendable {
         guard result.count == ids.count else { throw QueueError(.unexpectedReply, "enqueue returned \(result.count) ids for \(ids.count) jobs") }
         return result
     }
+
+    /// Adds `queue` to `sb:queues` (for ops), once per process.
+    func register(queue: String) async throws {
+        guard !Self.registered.withLock({ $0.contains(queue) }) else { return }
+        _ = try await redis.command(["SADD", .string(QueueKeys.registry), .string(queue)])
+        Self.registered.withLock { _ = $0.insert(queue) }
+    }
 }
 
 /// Job ids: 128 random bits, lower-case UUID text.

@@ -11,6 +11,7 @@
 /// | `sb:{q}:done` | zset | finished ids kept for the retention window, score = finished-at (ms) |
 /// | `sb:{q}:job:<id>` | hash | the job: name, payload, state, attempt, token, lease owner, errors, options |
 /// | `sb:{q}:unique:<key>` | string | id of the job holding a unique key, or `done:<id>`: an idempotency record after it finished |
+/// | `sb:{q}:series:<name>` | hash | a recurring series (scheduler entry): cursor, newest tick fired, count |
 /// | `sb:{q}:doorbell` | list | wake-up tokens for blocked workers |
 /// | `sb:{q}:paused` | string | present while the queue is paused |
 /// | `sb:{q}:stats:processed:<yyyymmdd>`, `…:failed:<day>` | counters | per day, kept 8 days |
@@ -43,6 +44,8 @@ public struct QueueKeys: Sendable, Hashable {
     public var paused: String { prefix + "paused" }
     public func job(_ id: String) -> String { prefix + "job:" + id }
     public func unique(_ key: String) -> String { prefix + "unique:" + key }
+    /// A recurring series' record (a scheduler entry's cursor and last fire).
+    public func series(_ name: String) -> String { prefix + "series:" + name }
     public func processed(day: String) -> String { prefix + "stats:processed:" + day }
     public func failed(day: String) -> String { prefix + "stats:failed:" + day }
     /// Today's (UTC) processed counter.

@@ -13,6 +13,7 @@ enum QueueScripts {
     static let discard = script("discard", PackageResources.discard_lua)
     static let purge = script("purge", PackageResources.purge_lua)
     static let check = script("check", PackageResources.check_lua)
+    static let fire = script("fire", PackageResources.fire_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

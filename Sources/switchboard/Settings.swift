@@ -24,6 +24,8 @@ struct Settings: Sendable {
     var secretKey: String?
     /// `MIGRATIONS_DIR`, default `Migrations` (relative to the working directory).
     var migrationsDirectory: String
+    /// `SCHEDULES_DIR`, default `Schedules` (relative to the working directory).
+    var schedulesDirectory: String
 
     static func fromEnvironment() throws -> Settings {
         let env = ProcessInfo.processInfo.environment
@@ -46,7 +48,8 @@ struct Settings: Sendable {
             logLevel: logLevel,
             logJSON: format == "json",
             secretKey: value("SWITCHBOARD_SECRET_KEY"),
-            migrationsDirectory: value("MIGRATIONS_DIR") ?? "Migrations")
+            migrationsDirectory: value("MIGRATIONS_DIR") ?? "Migrations",
+            schedulesDirectory: value("SCHEDULES_DIR") ?? "Schedules")
     }
 
     func redisConfiguration() throws -> RedisConfiguration {

@@ -18,7 +18,7 @@ struct Switchboard: AsyncParsableCommand {
             """,
         version: SwitchboardVersion.current,
         subcommands: [
-            MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self,
+            MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self, SchedulesCommand.self,
             EnqueueCommand.self, QueuesCommand.self, JobsCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self,
             PurgeCommand.self, PauseCommand.self, ResumeCommand.self, WorkersCommand.self, TopCommand.self, CheckCommand.self,
             BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,

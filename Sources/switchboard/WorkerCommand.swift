@@ -86,8 +86,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.error("a job ran past its hard timeout; exiting so the supervisor restarts this process", metadata: ["job.id": "\(id)"])
             Glibc.exit(75)
         }
-        let registry = JobRegistry()
-        DiagnosticJobs.register(in: registry, redis: redis)
+        let registry = makeJobRegistry(redis: redis)
         var services: [any Service] = []
         if metricsPort != 0 {
             let prometheus = PrometheusCollectorRegistry()
@@ -115,15 +114,4 @@ func currentExecutablePath() throws -> String {
     let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     guard n > 0 else { throw SupervisorError("cannot find the switchboard binary (/proc/self/exe)") }
     return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-struct SchedulerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "scheduler",
-        abstract: "Run a scheduler replica (cron tables arrive with the scheduler; it now starts, checks Redis and waits).",
-        discussion: "Example:\n  switchboard scheduler")
-
-    func run() async throws {
-        do { try await runIdleProcess(role: "scheduler") } catch is ExitCodeError { throw ExitCode(1) }
-    }
 }

@@ -38,19 +38,7 @@ for i = 0, n - 1 do
     if ukey ~= '' then
       redis.call('SET', prefix .. 'unique:' .. ukey, id, 'PX', uttl)
     end
-    local state = 'ready'
-    local run_at = now
-    if delay > 0 then
-      state = 'scheduled'
-      run_at = now + delay
-      redis.call('ZADD', KEYS[2], run_at, id)
-    else
-      redis.call('RPUSH', KEYS[1], id)
-    end
-    redis.call('HSET', prefix .. 'job:' .. id,
-      'id', id, 'name', name, 'payload', payload, 'queue', ARGV[2], 'state', state,
-      'attempt', 0, 'max_attempts', max_attempts, 'token', 0, 'created_ms', now, 'run_at_ms', run_at,
-      'ready_ms', run_at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', uttl, 'options', options)
+    create_job(prefix, ARGV[2], KEYS[1], KEYS[2], now, id, name, payload, delay, max_attempts, ukey, umode, uttl, options)
     rang = true
     out[#out + 1] = id
   end

@@ -86,3 +86,18 @@ local function reclaim_job(prefix, keys, id, now, reason, opts)
   redis.call('LPUSH', keys.ready, id)
   return 'ready'
 end
+
+-- Stores a new job's hash and puts its id in 'ready' (delay_ms 0) or 'scheduled' (run at now + delay_ms).
+local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name, payload, delay_ms, max_attempts, ukey, umode, uttl, options)
+  local state, run_at = 'ready', now
+  if delay_ms > 0 then
+    state, run_at = 'scheduled', now + delay_ms
+    redis.call('ZADD', scheduled_key, run_at, id)
+  else
+    redis.call('RPUSH', ready_key, id)
+  end
+  redis.call('HSET', prefix .. 'job:' .. id,
+    'id', id, 'name', name, 'payload', payload, 'queue', queue, 'state', state,
+    'attempt', 0, 'max_attempts', max_attempts, 'token', 0, 'created_ms', now, 'run_at_ms', run_at,
+    'ready_ms', run_at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', uttl, 'options', options)
+end

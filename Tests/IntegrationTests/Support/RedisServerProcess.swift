@@ -62,6 +62,13 @@ func spawnWithCleanSignals(_ arguments: [String], outputPath: String? = nil, env
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
+    // Only 0-2 reach the child: pipes that other tests hold open must not be inherited (their readers would wait for
+    // this child to exit before seeing end of file).
+    // (glibc's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not import.)
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+    }
     defer { posix_spawn_file_actions_destroy(&actions) }
     if let outputPath {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)

@@ -95,6 +95,20 @@ let package = Package(
             resources: [.embedInCode("Scripts/leader.lua")],
             swiftSettings: swiftSettings),
 
+        // MARK: Webhook app — the thin receiver: verify, route, enqueue. Depends on the job definitions it enqueues.
+        .target(
+            name: "SwitchboardWebhooks",
+            dependencies: [
+                "SwitchboardQueue", "SwitchboardStore", "Jobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: Domain storage — schema migrations, tenants, channels, sealed secrets.
         .target(
             name: "SwitchboardStore",
@@ -108,7 +122,10 @@ let package = Package(
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
         .target(
             name: "Jobs",
-            dependencies: ["SwitchboardStore", "SwitchboardQueue"],
+            dependencies: [
+                "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Jobs",
             exclude: ["README.md"],
             swiftSettings: swiftSettings),
@@ -117,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "Jobs",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,13 +148,14 @@ let package = Package(
         // MARK: Tests — pure logic, no services.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler"],
+            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs"],
             swiftSettings: swiftSettings),
         // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler",
+                "SwitchboardWebhooks", "Jobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

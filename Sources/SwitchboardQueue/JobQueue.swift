@@ -42,43 +42,69 @@ public struct JobQueue: Sendable {
     /// The payloads must be JSON the handler decodes; missing options fall back to the library defaults.
     @discardableResult
     public func enqueue(name: String, payloads: [[UInt8]], options: JobOptions = .init()) async throws -> [String] {
-        let queue = options.queue ?? "default"
-        try QueueKeys.validate(queue)
-        guard !name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
-        if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
-        let retry = options.retryPolicy ?? .default
-        let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds)
-        let optionsJSON = Array(try JSONEncoder().encode(stored))
-        let keys = QueueKeys(queue: queue)
-        let delayMs = max(0, options.delay?.milliseconds ?? 0)
-        let unique = options.unique
-        var calls: [(keys: [RedisArgument], arguments: [RedisArgument])] = []
-        var ids: [String] = []
-        ids.reserveCapacity(payloads.count)
-        // At most 500 jobs per script call (Lua's argument limits), all calls in one pipeline. With a unique key every
-        // job gets a call of its own, so each is decided on its own against whatever other producers sent meanwhile;
-        // the first creates the job and the rest return its id.
-        let perCall = unique == nil ? 500 : 1
-        for chunk in stride(from: 0, to: payloads.count, by: perCall) {
-            let slice = payloads[chunk..<min(chunk + perCall, payloads.count)]
-            var arguments: [RedisArgument] = [.string(keys.prefix), .string(queue), .int(slice.count)]
-            arguments.reserveCapacity(3 + slice.count * 9)
-            for payload in slice {
-                let id = JobID.make()
-                ids.append(id)
-                arguments += [
-                    .string(id), .string(name), .bytes(payload), .int(delayMs), .int(retry.maxAttempts),
-                    .string(unique?.key ?? ""), .string(unique?.mode.rawValue ?? ""), .int(unique?.ttl.milliseconds ?? 0), .bytes(optionsJSON),
-                ]
-            }
-            calls.append((keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)], arguments: arguments))
+        try await enqueue(jobs: payloads.map { NewJob(name: name, payload: $0, options: options) })
+    }
+
+    /// One job for ``enqueue(jobs:)``: a name, its JSON parameters, and its own options.
+    public struct NewJob: Sendable {
+        public var name: String
+        public var payload: [UInt8]
+        public var options: JobOptions
+        public init(name: String, payload: [UInt8], options: JobOptions = .init()) {
+            self.name = name
+            self.payload = payload
+            self.options = options
         }
-        let pipelined = calls
-        let register = !Self.registered.withLock { $0.contains(queue) }
+    }
+
+    /// Enqueues jobs that may differ in name, queue and options (each its own unique key, say) in one round trip;
+    /// returns their ids in order (for a duplicate of a unique key: the id of the job holding it). Either Redis
+    /// accepted every job or this throws; a caller that times out may retry safely when every job has a unique key.
+    @discardableResult
+    public func enqueue(jobs: [NewJob]) async throws -> [String] {
+        struct Call { var queue: String; var count: Int; var batchable: Bool; var arguments: [RedisArgument] }
+        var calls: [Call] = []
+        var ids: [String] = []
+        ids.reserveCapacity(jobs.count)
+        var queues: Set<String> = []
+        for job in jobs {
+            let options = job.options
+            let queue = options.queue ?? "default"
+            try QueueKeys.validate(queue)
+            guard !job.name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
+            if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
+            let retry = options.retryPolicy ?? .default
+            let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds)
+            let optionsJSON = Array(try JSONEncoder().encode(stored))
+            let unique = options.unique
+            let id = JobID.make()
+            ids.append(id)
+            queues.insert(queue)
+            let fields: [RedisArgument] = [
+                .string(id), .string(job.name), .bytes(job.payload), .int(max(0, options.delay?.milliseconds ?? 0)), .int(retry.maxAttempts),
+                .string(unique?.key ?? ""), .string(unique?.mode.rawValue ?? ""), .int(unique?.ttl.milliseconds ?? 0), .bytes(optionsJSON),
+            ]
+            // At most 500 jobs per script call (Lua's argument limits), all calls in one pipeline. A job with a unique
+            // key gets a call of its own, so each is decided on its own against whatever other producers sent meanwhile.
+            if unique == nil, let last = calls.last, last.batchable, last.queue == queue, last.count < 500 {
+                calls[calls.count - 1].count += 1
+                calls[calls.count - 1].arguments += fields
+            } else {
+                let k = QueueKeys(queue: queue)
+                calls.append(Call(queue: queue, count: 1, batchable: unique == nil, arguments: [.string(k.prefix), .string(queue), 1] + fields))
+            }
+        }
+        let pipelined = calls.map { call -> (keys: [RedisArgument], arguments: [RedisArgument]) in
+            let k = QueueKeys(queue: call.queue)
+            var arguments = call.arguments
+            arguments[2] = .int(call.count)
+            return (keys: [.string(k.ready), .string(k.scheduled), .string(k.doorbell)], arguments: arguments)
+        }
+        let unregistered = queues.filter { q in !Self.registered.withLock { $0.contains(q) } }
         let replies = try await redis.withConnection { connection -> [RedisReply] in
             // The registry of queue names (for ops) is a key of its own, outside the queue's slot, so it cannot be in
             // the script; each process adds a name once, not on every enqueue.
-            if register {
+            for queue in unregistered {
                 _ = try connection.command("SADD", .string(QueueKeys.registry), .string(queue))
                 Self.registered.withLock { _ = $0.insert(queue) }
             }

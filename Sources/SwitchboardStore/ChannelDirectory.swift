@@ -123,6 +123,24 @@ public struct ChannelDirectory: Sendable {
         return (channel, try JSONDecoder().decode(ChannelSecrets.self, from: Data(plain)))
     }
 
+    /// Every channel of one kind with its opened secrets (the WhatsApp handshake checks a token against all of them).
+    /// A channel whose secrets cannot be opened (sealed under another key) is left out rather than failing the rest.
+    public func routes(kind: ChannelKind) async throws -> [(Channel, ChannelSecrets)] {
+        let found: [(Channel, [UInt8])] = try await db.withSystemAccess { conn in
+            let rows = try conn.query(
+                "SELECT id, tenant_id, kind, address, name, created_at, secrets FROM channels WHERE kind = $1 ORDER BY created_at, id",
+                [.text(kind.rawValue)])
+            return try rows.map { (try Self.channel($0), try $0.decode("secrets", as: PostgresBytes.self).bytes) }
+        }
+        let box = try requireBox()
+        return found.compactMap { channel, sealed in
+            guard let plain = try? box.open(sealed, context: channel.id.uuidString),
+                let secrets = try? JSONDecoder().decode(ChannelSecrets.self, from: Data(plain))
+            else { return nil }
+            return (channel, secrets)
+        }
+    }
+
     // MARK: - Rules and decoding
 
     static func normalise(_ raw: String, kind: ChannelKind) throws -> String {

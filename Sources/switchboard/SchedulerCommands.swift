@@ -15,9 +15,9 @@ struct ScheduleOptions: ParsableArguments {
 
     /// Loads and checks every entry; an invalid file is one line naming the file, the entry and the fault, exit 78.
     func load(_ settings: Settings, redis: RedisClient) throws -> [ScheduleEntry] {
-        let known = makeJobRegistry(redis: redis).jobNames
+        let known = knownJobNames(redis: redis)
         do {
-            return try ScheduleLoader.load(directory: schedules ?? settings.schedulesDirectory, knownJobs: Set(known))
+            return try ScheduleLoader.load(directory: schedules ?? settings.schedulesDirectory, knownJobs: known)
         } catch {
             printError("error: \(error)")
             throw ExitCode(78)  // EX_CONFIG: a supervisor should not restart into the same error

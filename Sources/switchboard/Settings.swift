@@ -26,6 +26,12 @@ struct Settings: Sendable {
     var migrationsDirectory: String
     /// `SCHEDULES_DIR`, default `Schedules` (relative to the working directory).
     var schedulesDirectory: String
+    /// `PUBLIC_URL`: the base URL providers call (`https://hooks.example.com`); Twilio signs the full URL it called.
+    var publicURL: String?
+    /// `INGEST_QUEUE`: the queue webhook jobs go to. Default `ingest`.
+    var ingestQueue: String
+    /// `WEBHOOK_MAX_BYTES`: bodies larger than this get 413. Default 1048576 (1 MB).
+    var webhookMaxBytes: Int
 
     static func fromEnvironment() throws -> Settings {
         let env = ProcessInfo.processInfo.environment
@@ -38,6 +44,10 @@ struct Settings: Sendable {
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ValidationError("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(level)\")")
         }
+        let maxBytes = value("WEBHOOK_MAX_BYTES") ?? "1048576"
+        guard let webhookMaxBytes = Int(maxBytes), webhookMaxBytes >= 1024 else {
+            throw ValidationError("WEBHOOK_MAX_BYTES must be a number of bytes, at least 1024 (got \"\(maxBytes)\")")
+        }
         let format = (value("LOG_FORMAT") ?? "text").lowercased()
         guard format == "text" || format == "json" else { throw ValidationError("LOG_FORMAT must be text or json (got \"\(format)\")") }
         return Settings(
@@ -49,7 +59,10 @@ struct Settings: Sendable {
             logJSON: format == "json",
             secretKey: value("SWITCHBOARD_SECRET_KEY"),
             migrationsDirectory: value("MIGRATIONS_DIR") ?? "Migrations",
-            schedulesDirectory: value("SCHEDULES_DIR") ?? "Schedules")
+            schedulesDirectory: value("SCHEDULES_DIR") ?? "Schedules",
+            publicURL: value("PUBLIC_URL"),
+            ingestQueue: value("INGEST_QUEUE") ?? "ingest",
+            webhookMaxBytes: webhookMaxBytes)
     }
 
     func redisConfiguration() throws -> RedisConfiguration {

@@ -2,28 +2,49 @@ import UnixSignals
 import ArgumentParser
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
+import SwitchboardPostgres
+import SwitchboardQueue
 import SwitchboardRedis
+import SwitchboardStore
+import SwitchboardWebhooks
 
 struct WebCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "web",
-        abstract: "Run the HTTP process: health and readiness now, the provider webhooks as they land.",
+        abstract: "Run the HTTP process: provider webhooks, health, readiness and metrics.",
         discussion: """
-            Routes: GET /healthz (the process is up), GET /readyz (Redis answers PING; 503 otherwise).
+            Routes: POST /webhooks/whatsapp (and GET for Meta's handshake), POST /webhooks/twilio, POST /webhooks/email;
+            GET /healthz (the process is up), GET /readyz (Redis answers PING; 503 otherwise), GET /metrics (Prometheus).
+            A webhook is answered 200 only after Redis accepted every job it carries; 503 with Retry-After when Redis
+            does not answer within 2 s. Needs REDIS_URL, DATABASE_URL (channel routing) and SWITCHBOARD_SECRET_KEY
+            (channel secrets); PUBLIC_URL for Twilio behind a proxy; INGEST_QUEUE (default ingest); WEBHOOK_MAX_BYTES (default 1 MB).
             Listens on HOST:PORT (default 127.0.0.1:8080). SIGTERM or SIGINT stops it gracefully.
 
             Examples:
               switchboard web
-              PORT=9000 HOST=0.0.0.0 switchboard web
+              PORT=9000 HOST=0.0.0.0 PUBLIC_URL=https://hooks.example.com switchboard web
             """)
 
     func run() async throws {
         let settings = try Settings.fromEnvironment()
         let logger = settings.bootstrapLogging()
-        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 2)
+        let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 8)
+        let db = PostgresClient(url: settings.databaseURL, maxConnections: 4)
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+
+        var webhookOptions = WebhookRoutes.Options()
+        webhookOptions.maxBodyBytes = settings.webhookMaxBytes
+        webhookOptions.publicBaseURL = settings.publicURL
+        let webhooks = WebhookRoutes(
+            router: ChannelRouter(directory: ChannelDirectory(db: db, secretBox: try settings.secretBox())),
+            intake: WebhookIntake(queue: JobQueue(redis: redis), queueName: settings.ingestQueue), options: webhookOptions, logger: logger)
 
         let router = Router()
+        webhooks.register(on: router)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, context -> Response in
             do {
@@ -36,6 +57,11 @@ struct WebCommand: AsyncParsableCommand {
                     body: .init(byteBuffer: ByteBuffer(string: "redis unreachable\n")))
             }
         }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
+        }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "switchboard"),
@@ -43,5 +69,6 @@ struct WebCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await redis.shutdown()
+        try await db.shutdown()
     }
 }

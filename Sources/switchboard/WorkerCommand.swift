@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardRedis
 import UnixSignals
@@ -86,7 +87,8 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.error("a job ran past its hard timeout; exiting so the supervisor restarts this process", metadata: ["job.id": "\(id)"])
             Glibc.exit(75)
         }
-        let registry = makeJobRegistry(redis: redis)
+        let db = PostgresClient(url: settings.databaseURL, maxConnections: min(concurrency, 8))
+        let registry = makeJobRegistry(redis: redis, db: db)
         var services: [any Service] = []
         if metricsPort != 0 {
             let prometheus = PrometheusCollectorRegistry()
@@ -105,6 +107,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await redis.shutdown()
+        try await db.shutdown()
     }
 }
 

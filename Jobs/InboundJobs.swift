@@ -1,0 +1,56 @@
+public import FoundationEssentials
+public import SwitchboardQueue
+
+/// Where an inbound event came from.
+public enum Provider: String, Sendable, Codable, CaseIterable {
+    case whatsapp, twilio, email
+}
+
+/// `ingest-message`: one inbound message as the provider sent it, for one tenant's channel. The webhook receiver
+/// enqueues it after verifying the request; the job parses it and stores customer, conversation and message.
+public struct IngestMessage: JobParameters {
+    public static let jobName = PipelineJobName.ingestMessage.rawValue
+    public static var queue: String { "ingest" }
+    /// Database hiccups are retried for about a day; a parse failure is not retried at all (`DoNotRetry`).
+    public static var retryPolicy: RetryPolicy { RetryPolicy(maxAttempts: 15, base: .seconds(2), cap: .seconds(15 * 60)) }
+
+    public let tenant: UUID
+    public let channel: UUID
+    public let provider: Provider
+    /// WhatsApp: the `messages[]` element; Twilio: every form parameter; email: the inbound JSON.
+    public let event: JSONValue
+    /// WhatsApp: the `contacts[]` element of the sender, if the payload had one.
+    public let contact: JSONValue?
+    public let receivedAtMs: Int64
+
+    public init(tenant: UUID, channel: UUID, provider: Provider, event: JSONValue, contact: JSONValue? = nil, receivedAtMs: Int64) {
+        self.tenant = tenant
+        self.channel = channel
+        self.provider = provider
+        self.event = event
+        self.contact = contact
+        self.receivedAtMs = receivedAtMs
+    }
+}
+
+/// `message-status`: one delivery status of an outbound message (sent, delivered, read, failed).
+public struct MessageStatusUpdate: JobParameters {
+    public static let jobName = PipelineJobName.messageStatus.rawValue
+    public static var queue: String { "ingest" }
+    public static var retryPolicy: RetryPolicy { IngestMessage.retryPolicy }
+
+    public let tenant: UUID
+    public let channel: UUID
+    public let provider: Provider
+    /// WhatsApp: the `statuses[]` element; Twilio: every form parameter of the status callback.
+    public let event: JSONValue
+    public let receivedAtMs: Int64
+
+    public init(tenant: UUID, channel: UUID, provider: Provider, event: JSONValue, receivedAtMs: Int64) {
+        self.tenant = tenant
+        self.channel = channel
+        self.provider = provider
+        self.event = event
+        self.receivedAtMs = receivedAtMs
+    }
+}

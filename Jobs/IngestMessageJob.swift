@@ -1,0 +1,109 @@
+import FoundationEssentials
+import Logging
+import SwitchboardPostgres
+import SwitchboardQueue
+import SwitchboardStore
+
+/// Stores one inbound message: customer and identities, the open conversation, the message. Idempotent: a re-run
+/// (a provider retry that slipped past the queue's unique key, or a worker that died after the commit) inserts
+/// nothing, because messages are unique per (tenant, channel, provider message id).
+struct IngestMessageJob: Sendable {
+    let db: PostgresClient
+
+    /// What the job did, for logs and tests.
+    enum Outcome: String, Sendable { case stored, duplicate }
+
+    func run(_ p: IngestMessage, logger: Logger) async throws -> Outcome {
+        let message: InboundMessage
+        do {
+            switch p.provider {
+            case .whatsapp: message = try .whatsapp(p.event, contact: p.contact)
+            case .twilio: message = try .twilio(p.event)
+            case .email: message = try .email(p.event)
+            }
+        } catch let error as UnparseableEvent {
+            throw DoNotRetry(error.description)
+        }
+        let raw = try Self.rawJSON(p.event, provider: p.provider)
+        let media = try message.media.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let outcome = try await db.withTenant(p.tenant) { conn -> Outcome in
+            let customer = try Self.customer(for: message, tenant: p.tenant, conn: conn)
+            let at = message.sentAt ?? Date(timeIntervalSince1970: Double(p.receivedAtMs) / 1000)
+            let conversation = try Self.openConversation(tenant: p.tenant, customer: customer, channel: p.channel, at: at, conn: conn)
+            let inserted = try conn.execute(
+                """
+                INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, media,
+                                      reply_to_provider_id, raw, sent_at)
+                VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (tenant_id, channel_id, provider_message_id) DO NOTHING
+                """,
+                [
+                    .uuid(p.tenant), .uuid(p.channel), .uuid(conversation), .text(message.providerMessageID), .text(message.type),
+                    message.text.map(PostgresValue.text) ?? .null, media.map(PostgresValue.jsonb) ?? .null,
+                    message.replyTo.map(PostgresValue.text) ?? .null, .jsonb(raw), message.sentAt.map(PostgresValue.timestamp) ?? .null,
+                ])
+            return inserted == 1 ? .stored : .duplicate
+        }
+        logger.info("message ingested", metadata: ["outcome": "\(outcome.rawValue)", "type": "\(message.type)", "tenant": "\(p.tenant)"])
+        return outcome
+    }
+
+    /// The customer owning any of the message's identities, created with all of them if none does. An advisory lock
+    /// on the first identity serialises a burst of messages from a new customer, so the burst makes one customer.
+    static func customer(for message: InboundMessage, tenant: UUID, conn: PostgresConnection) throws -> UUID {
+        let first = message.identities[0]
+        try conn.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [.text("\(tenant):\(first.kind):\(first.value)")])
+        var customer: UUID? = nil
+        for identity in message.identities {
+            let rows = try conn.query(
+                "SELECT customer_id FROM customer_identities WHERE tenant_id = $1 AND kind = $2 AND value = $3",
+                [.uuid(tenant), .text(identity.kind), .text(identity.value)])
+            if let row = rows.first { customer = try row.decode("customer_id", as: UUID.self); break }
+        }
+        if customer == nil {
+            let rows = try conn.query(
+                "INSERT INTO customers (tenant_id, display_name) VALUES ($1, $2) RETURNING id",
+                [.uuid(tenant), message.displayName.map(PostgresValue.text) ?? .null])
+            customer = try rows.first?.decode("id", as: UUID.self)
+        } else if let name = message.displayName {
+            try conn.execute(
+                "UPDATE customers SET display_name = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND display_name IS DISTINCT FROM $3",
+                [.uuid(tenant), .uuid(customer!), .text(name)])
+        }
+        guard let customer else { throw PostgresError(.decoding, "INSERT INTO customers returned no id") }
+        for identity in message.identities {
+            try conn.execute(
+                "INSERT INTO customer_identities (tenant_id, customer_id, kind, value) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, kind, value) DO NOTHING",
+                [.uuid(tenant), .uuid(customer), .text(identity.kind), .text(identity.value)])
+        }
+        return customer
+    }
+
+    /// The customer's open conversation on the channel, opened if there is none; its last activity moves forward.
+    static func openConversation(tenant: UUID, customer: UUID, channel: UUID, at: Date, conn: PostgresConnection) throws -> UUID {
+        let rows = try conn.query(
+            """
+            INSERT INTO conversations (tenant_id, customer_id, channel_id, last_activity_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (tenant_id, customer_id, channel_id) WHERE status = 'open'
+            DO UPDATE SET last_activity_at = greatest(conversations.last_activity_at, excluded.last_activity_at)
+            RETURNING id
+            """,
+            [.uuid(tenant), .uuid(customer), .uuid(channel), .timestamp(at)])
+        guard let id = try rows.first?.decode("id", as: UUID.self) else { throw PostgresError(.decoding, "no conversation id returned") }
+        return id
+    }
+
+    /// The event as stored in `messages.raw`: as received, except email attachment contents (kept out of the row).
+    static func rawJSON(_ event: JSONValue, provider: Provider) throws -> String {
+        var value = event
+        if provider == .email, case .object(var mail) = event, case .array(let attachments)? = mail["Attachments"] {
+            mail["Attachments"] = .array(attachments.map { a in
+                guard case .object(var o) = a else { return a }
+                o["Content"] = nil
+                return .object(o)
+            })
+            value = .object(mail)
+        }
+        return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+}

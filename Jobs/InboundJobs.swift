@@ -33,6 +33,19 @@ public struct IngestMessage: JobParameters {
     }
 }
 
+extension IngestMessage {
+    /// The job's JSON, as its `Codable` encoding reads it back, written without `JSONEncoder` (the webhook
+    /// receiver makes one per event; a unit test holds the two encodings equal).
+    public func payload() -> [UInt8] {
+        var fields: [String: JSONValue] = [
+            "tenant": .string(tenant.uuidString), "channel": .string(channel.uuidString), "provider": .string(provider.rawValue),
+            "event": event, "receivedAtMs": .number(Double(receivedAtMs)),
+        ]
+        if let contact { fields["contact"] = contact }
+        return JSONValue.object(fields).serialized()
+    }
+}
+
 /// `message-status`: one delivery status of an outbound message (sent, delivered, read, failed).
 public struct MessageStatusUpdate: JobParameters {
     public static let jobName = PipelineJobName.messageStatus.rawValue
@@ -52,5 +65,15 @@ public struct MessageStatusUpdate: JobParameters {
         self.provider = provider
         self.event = event
         self.receivedAtMs = receivedAtMs
+    }
+}
+
+extension MessageStatusUpdate {
+    /// The job's JSON without `JSONEncoder` (see ``IngestMessage/payload()``).
+    public func payload() -> [UInt8] {
+        JSONValue.object([
+            "tenant": .string(tenant.uuidString), "channel": .string(channel.uuidString), "provider": .string(provider.rawValue),
+            "event": event, "receivedAtMs": .number(Double(receivedAtMs)),
+        ]).serialized()
     }
 }

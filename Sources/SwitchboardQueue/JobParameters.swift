@@ -67,7 +67,7 @@ public struct JobOptions: Sendable {
 }
 
 /// What the worker reads back from a stored job: the effective retry policy and timeout.
-struct StoredOptions: Codable, Sendable {
+struct StoredOptions: Codable, Sendable, Hashable {
     var retry: RetryPolicy
     var timeoutMs: Int64
 

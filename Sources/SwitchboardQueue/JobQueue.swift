@@ -62,11 +62,12 @@ public struct JobQueue: Sendable {
     /// accepted every job or this throws; a caller that times out may retry safely when every job has a unique key.
     @discardableResult
     public func enqueue(jobs: [NewJob]) async throws -> [String] {
-        struct Call { var queue: String; var count: Int; var batchable: Bool; var arguments: [RedisArgument] }
+        struct Call { var queue: String; var count: Int; var arguments: [RedisArgument] }
         var calls: [Call] = []
         var ids: [String] = []
         ids.reserveCapacity(jobs.count)
         var queues: Set<String> = []
+        var encodedOptions: [StoredOptions: [UInt8]] = [:]  // jobs of one kind share their options: encode once
         for job in jobs {
             let options = job.options
             let queue = options.queue ?? "default"
@@ -75,7 +76,13 @@ public struct JobQueue: Sendable {
             if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
             let retry = options.retryPolicy ?? .default
             let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds)
-            let optionsJSON = Array(try JSONEncoder().encode(stored))
+            let optionsJSON: [UInt8]
+            if let cached = encodedOptions[stored] {
+                optionsJSON = cached
+            } else {
+                optionsJSON = Array(try JSONEncoder().encode(stored))
+                encodedOptions[stored] = optionsJSON
+            }
             let unique = options.unique
             let id = JobID.make()
             ids.append(id)
@@ -84,14 +91,15 @@ public struct JobQueue: Sendable {
                 .string(id), .string(job.name), .bytes(job.payload), .int(max(0, options.delay?.milliseconds ?? 0)), .int(retry.maxAttempts),
                 .string(unique?.key ?? ""), .string(unique?.mode.rawValue ?? ""), .int(unique?.ttl.milliseconds ?? 0), .bytes(optionsJSON),
             ]
-            // At most 500 jobs per script call (Lua's argument limits), all calls in one pipeline. A job with a unique
-            // key gets a call of its own, so each is decided on its own against whatever other producers sent meanwhile.
-            if unique == nil, let last = calls.last, last.batchable, last.queue == queue, last.count < 500 {
+            // At most 500 consecutive jobs of one queue per script call (Lua's argument limits), all calls in one
+            // pipeline. The script decides each unique key in turn, atomically: a later job in the same call sees the
+            // key an earlier one took, exactly as it would across calls.
+            if let last = calls.last, last.queue == queue, last.count < 500 {
                 calls[calls.count - 1].count += 1
                 calls[calls.count - 1].arguments += fields
             } else {
                 let k = QueueKeys(queue: queue)
-                calls.append(Call(queue: queue, count: 1, batchable: unique == nil, arguments: [.string(k.prefix), .string(queue), 1] + fields))
+                calls.append(Call(queue: queue, count: 1, arguments: [.string(k.prefix), .string(queue), 1] + fields))
             }
         }
         let pipelined = calls.map { call -> (keys: [RedisArgument], arguments: [RedisArgument]) in

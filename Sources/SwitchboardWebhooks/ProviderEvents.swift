@@ -18,11 +18,9 @@ public struct WebhookRejection: Error, Sendable, CustomStringConvertible {
 public enum ProviderEvents {
     public static let dedupeWindow: Duration = .seconds(7 * 86_400)
 
-    static func job<P: JobParameters>(_ parameters: P, uniqueKey: String) throws -> JobQueue.NewJob {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return JobQueue.NewJob(
-            name: P.jobName, payload: Array(try encoder.encode(parameters)),
+    static func job<P: JobParameters>(_ parameters: P, payload: [UInt8], uniqueKey: String) -> JobQueue.NewJob {
+        JobQueue.NewJob(
+            name: P.jobName, payload: payload,
             options: JobOptions(queue: P.queue, unique: UniqueOptions(key: uniqueKey, mode: .idempotent, ttl: dedupeWindow), retryPolicy: P.retryPolicy))
     }
 
@@ -68,12 +66,12 @@ public enum ProviderEvents {
             let contact = contacts.first { from != nil && ($0["wa_id"]?.string == from || $0["user_id"]?.string == from) }
                 ?? (contacts.count == 1 ? contacts[0] : nil)
             let p = IngestMessage(tenant: tenant, channel: channel, provider: .whatsapp, event: message, contact: contact, receivedAtMs: receivedAtMs)
-            jobs.append(try job(p, uniqueKey: "wa:\(channel):\(id)"))
+            jobs.append(job(p, payload: p.payload(), uniqueKey: "wa:\(channel):\(id)"))
         }
         for status in group.value["statuses"]?.elements ?? [] {
             guard let id = status["id"]?.string, !id.isEmpty, let s = status["status"]?.string else { skipped += 1; continue }
             let p = MessageStatusUpdate(tenant: tenant, channel: channel, provider: .whatsapp, event: status, receivedAtMs: receivedAtMs)
-            jobs.append(try job(p, uniqueKey: "wa-status:\(channel):\(id):\(s)"))
+            jobs.append(job(p, payload: p.payload(), uniqueKey: "wa-status:\(channel):\(id):\(s)"))
         }
         return (jobs, skipped)
     }
@@ -88,10 +86,10 @@ public enum ProviderEvents {
         }
         if let status = fields["MessageStatus"]?.string, fields["SmsStatus"]?.string != "received" {
             let p = MessageStatusUpdate(tenant: tenant, channel: channel, provider: .twilio, event: event, receivedAtMs: receivedAtMs)
-            return try job(p, uniqueKey: "tw-status:\(channel):\(sid):\(status)")
+            return job(p, payload: p.payload(), uniqueKey: "tw-status:\(channel):\(sid):\(status)")
         }
         let p = IngestMessage(tenant: tenant, channel: channel, provider: .twilio, event: event, receivedAtMs: receivedAtMs)
-        return try job(p, uniqueKey: "tw:\(channel):\(sid)")
+        return job(p, payload: p.payload(), uniqueKey: "tw:\(channel):\(sid)")
     }
 
     /// Recipient addresses of a Postmark-style inbound email, each also without its `+tag` (plus-addressing).
@@ -113,6 +111,6 @@ public enum ProviderEvents {
         let header = mail["Headers"]?.elements.first { $0["Name"]?.string?.lowercased() == "message-id" }?["Value"]?.string
         guard let id = header ?? mail["MessageID"]?.string, !id.isEmpty else { throw WebhookRejection.badRequest("an email without a Message-ID") }
         let p = IngestMessage(tenant: tenant, channel: channel, provider: .email, event: mail, receivedAtMs: receivedAtMs)
-        return try job(p, uniqueKey: "email:\(channel):\(id)")
+        return job(p, payload: p.payload(), uniqueKey: "email:\(channel):\(id)")
     }
 }

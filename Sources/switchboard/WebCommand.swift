@@ -36,12 +36,13 @@ struct WebCommand: AsyncParsableCommand {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
+        let batcher = EnqueueBatcher(queue: JobQueue(redis: redis))
         var webhookOptions = WebhookRoutes.Options()
         webhookOptions.maxBodyBytes = settings.webhookMaxBytes
         webhookOptions.publicBaseURL = settings.publicURL
         let webhooks = WebhookRoutes(
             router: ChannelRouter(directory: ChannelDirectory(db: db, secretBox: try settings.secretBox())),
-            intake: WebhookIntake(queue: JobQueue(redis: redis), queueName: settings.ingestQueue), options: webhookOptions, logger: logger)
+            intake: WebhookIntake(batcher: batcher, queueName: settings.ingestQueue), options: webhookOptions, logger: logger)
 
         let router = Router()
         webhooks.register(on: router)
@@ -66,7 +67,8 @@ struct WebCommand: AsyncParsableCommand {
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "switchboard"),
             logger: logger)
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Stopped in reverse order: the server stops taking requests first, then the batcher sends what is left.
+        let group = ServiceGroup(services: [batcher, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await redis.shutdown()
         try await db.shutdown()

@@ -1,8 +1,8 @@
 import Testing
 
 /// Tests with this trait never run at the same time as each other: the timing-sensitive ones (a delayed job within
-/// 100 ms of its due time) and the ones that load both cores (the kill test's worker processes). Others still run
-/// in parallel with them.
+/// 100 ms of its due time) and the ones that load both cores (the kill test's worker processes, the 1,000 hostile
+/// webhook requests). Others still run in parallel with them.
 struct Exclusive: TestTrait, SuiteTrait, TestScoping {
     var isRecursive: Bool { true }
 

@@ -14,7 +14,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-@Suite("Webhooks: hostile input", .timeLimit(.minutes(4)))
+@Suite("Webhooks: hostile input", .exclusive, .timeLimit(.minutes(4)))
 struct HostileInputTests {
     /// 1,000 generated bad requests across the three endpoints: no crash, every answer 4xx, nothing enqueued.
     @Test func aThousandMalformedRequestsGetFourHundredsAndEnqueueNothing() async throws {

@@ -9,6 +9,7 @@ public import SwitchboardRedis
 /// | `fail` | `{"times": 3}` | fails its first `times` attempts, then succeeds |
 /// | `probe` | `{"ms": 50, "set": "name"}` | sleeps, then adds its job id to the Redis set `name` and increments `name:count`, so lost and duplicated runs can be counted from outside |
 /// | `stamp` | `{"t_us": 1763900000000000, "list": "name"}` | pushes (now − t_us) in microseconds onto the list `name`: pickup latency for `switchboard bench` |
+/// | `lock-hammer` | `{"key": "k", "list": "log", "seconds": 20, "hold_ms": 5, "ttl_ms": 1000, "extend": true}` | for `seconds`, takes lock `k` again and again, holds it `hold_ms`, and appends "fence start_us end_us" (Redis clock) to the lock's fenced list `log` (`sb:{lock:k}:log`); with `extend: false` it holds without extending and writes even after losing the lock, so the fencing check can be seen refusing it |
 public enum DiagnosticJobs {
     public struct Noop: JobParameters {
         public static let jobName = "noop"
@@ -47,6 +48,19 @@ public enum DiagnosticJobs {
         }
     }
 
+    public struct LockHammer: JobParameters {
+        public static let jobName = "lock-hammer"
+        public let key: String
+        public let list: String
+        public let seconds: Double
+        public let hold_ms: Int
+        public let ttl_ms: Int
+        public let extend: Bool
+        public init(key: String, list: String, seconds: Double, hold_ms: Int, ttl_ms: Int, extend: Bool) {
+            (self.key, self.list, self.seconds, self.hold_ms, self.ttl_ms, self.extend) = (key, list, seconds, hold_ms, ttl_ms, extend)
+        }
+    }
+
     /// The error `fail` throws on the attempts it is told to fail.
     public struct PlannedFailure: Error, CustomStringConvertible {
         public let attempt: Int
@@ -67,5 +81,38 @@ public enum DiagnosticJobs {
         registry.register(Stamp.self) { p, _ in
             try await redis.command(["RPUSH", .string(p.list), .int(nowMicroseconds() - p.t_us)])
         }
+        registry.register(LockHammer.self) { p, context in try await hammer(p, redis: redis, context: context) }
+    }
+
+    static func hammer(_ p: LockHammer, redis: RedisClient, context: JobContext) async throws {
+        let lock = try DistributedLock(redis: redis, key: p.key)
+        let owner = "\(context.id):\(Int.random(in: 0...Int.max))"
+        let ttl = Duration.milliseconds(p.ttl_ms)
+        @Sendable func redisMicros() async throws -> Int64 {
+            let t = try await redis.command(["TIME"]).array ?? []
+            return (t.first?.int ?? 0) * 1_000_000 + (t.last?.int ?? 0)
+        }
+        let until = ContinuousClock.now + .milliseconds(Int64(p.seconds * 1000))
+        repeat {
+            if p.extend {
+                try await lock.withLock(owner: owner, ttl: ttl, wait: .seconds(60)) { fence in
+                    let start = try await redisMicros()
+                    try await Task.sleep(for: .milliseconds(p.hold_ms))
+                    let end = try await redisMicros()
+                    _ = try await lock.fencedAppend(list: p.list, value: "\(fence) \(start) \(end)", fence: fence)
+                }
+            } else {
+                var fence = try await lock.acquire(owner: owner, ttl: ttl)
+                while fence == nil {
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 2...20)))
+                    fence = try await lock.acquire(owner: owner, ttl: ttl)
+                }
+                let start = try await redisMicros()
+                try await Task.sleep(for: .milliseconds(p.hold_ms))  // not extended: a pause past the TTL loses the lock
+                let end = try await redisMicros()
+                _ = try await lock.fencedAppend(list: p.list, value: "\(fence!) \(start) \(end)", fence: fence!)
+                try await lock.release(owner: owner)
+            }
+        } while ContinuousClock.now < until
     }
 }

@@ -14,6 +14,8 @@ enum QueueScripts {
     static let purge = script("purge", PackageResources.purge_lua)
     static let check = script("check", PackageResources.check_lua)
     static let fire = script("fire", PackageResources.fire_lua)
+    static let lock = script("lock", PackageResources.lock_lua)
+    static let fencedAppend = script("fenced_append", PackageResources.fenced_append_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

@@ -1,0 +1,108 @@
+import Foundation
+@testable import SwitchboardQueue
+import SwitchboardRedis
+import Testing
+
+/// Distributed locks with fencing numbers, on real Redis and real worker processes.
+@Suite("Distributed locks", .serialized, .timeLimit(.minutes(4)))
+struct LockTests {
+    @Test func acquireExtendReleaseAndFencingNumbersThatOnlyGrow() async throws {
+        let redis = try makeRedis()
+        let lock = try DistributedLock(redis: redis, key: "unit-\(UUID().uuidString.prefix(8))")
+        let first = try #require(try await lock.acquire(owner: "a", ttl: .seconds(5)))
+        #expect(try await lock.acquire(owner: "b", ttl: .seconds(5)) == nil)  // busy
+        #expect(try await lock.acquire(owner: "a", ttl: .seconds(5)) == first)  // the holder again: same number
+        #expect(try await lock.extend(owner: "b", ttl: .seconds(5)) == false)
+        #expect(try await lock.release(owner: "b") == false)  // only the owner releases
+        #expect(try await lock.release(owner: "a"))
+        let second = try #require(try await lock.acquire(owner: "b", ttl: .milliseconds(200)))
+        #expect(second == first + 1)
+        try await Task.sleep(for: .milliseconds(400))  // b's TTL lapses without an extension
+        #expect(try await lock.extend(owner: "b", ttl: .seconds(5)) == false)
+        let third = try #require(try await lock.acquire(owner: "c", ttl: .seconds(5)))
+        #expect(third == second + 1)
+        // The store refuses b's late write once c has written.
+        #expect(try await lock.fencedAppend(list: "log", value: "c", fence: third))
+        #expect(try await lock.fencedAppend(list: "log", value: "b", fence: second) == false)
+        #expect(try await redis.command(["LRANGE", .string(lock.prefix + "log"), 0, -1]).array?.compactMap(\.string) == ["c"])
+        try await lock.release(owner: "c")
+
+        // withLock extends while its body runs past the TTL, and a busy lock waits, then gives up.
+        let held = try await lock.withLock(ttl: .milliseconds(300)) { fence -> Int64 in
+            try await Task.sleep(for: .milliseconds(900))
+            #expect(try await lock.acquire(owner: "intruder", ttl: .seconds(1)) == nil)
+            return fence
+        }
+        #expect(held == third + 1)
+        _ = try await lock.acquire(owner: "blocker", ttl: .seconds(5))
+        await #expect(throws: DistributedLock.Busy.self) { try await lock.withLock(ttl: .seconds(1), wait: .milliseconds(200)) { _ in } }
+        #expect(throws: QueueError.self) { try DistributedLock(redis: redis, key: "a{b}") }
+        try await redis.shutdown()
+    }
+
+    /// Starts `switchboard worker` with `arguments`; its output goes to a log file.
+    func startWorker(_ arguments: [String]) throws -> (pid: pid_t, log: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("lock-worker-\(UUID().uuidString.prefix(8)).log").path
+        return (try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log), log)
+    }
+
+    @Test(.exclusive) func thirtyTwoSlotsOnTwoProcessesNeverHoldOneLockAtOnce() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("hammer")
+        let key = "hammer-\(queue.suffix(8))"
+        let lock = try DistributedLock(redis: redis, key: key)
+        let worker = try startWorker(["--queues", queue, "--processes", "2", "--concurrency", "16", "--grace", "5s"])
+        let hammers = (0..<32).map { _ in DiagnosticJobs.LockHammer(key: key, list: "log", seconds: 20, hold_ms: 2, ttl_ms: 2000, extend: true) }
+        try await JobQueue(redis: redis).enqueue(batch: hammers, options: .init(queue: queue))
+        let inspector = QueueInspector(redis: redis)
+        try await expectEventually(timeout: .seconds(10)) { try await inspector.stats(queue: queue).active >= 30 }
+        try await expectEventually(timeout: .seconds(60)) {
+            let s = try await inspector.stats(queue: queue)
+            return s.ready + s.active == 0
+        }
+        kill(worker.pid, SIGTERM)
+        #expect(await waitForChild(worker.pid) == 0)
+        #expect(try await inspector.stats(queue: queue).dead == 0, "\((try? String(contentsOfFile: worker.log, encoding: .utf8)) ?? "")")
+
+        let entries = (try await redis.command(["LRANGE", .string(lock.prefix + "log"), 0, -1]).array ?? []).compactMap(\.string)
+        let holds = entries.map { $0.split(separator: " ").compactMap { Int64($0) } }
+        let fences = holds.map { $0[0] }
+        let intervals = holds.map { ($0[1], $0[2]) }.sorted { $0.0 < $1.0 }
+        let overlaps = zip(intervals, intervals.dropFirst()).filter { $0.1 > $1.0 }.count  // a hold ending after the next began
+        let refused = try await redis.command(["GET", .string(lock.prefix + "log:refused")]).int ?? 0
+        print("lock hammer: 32 slots on 2 processes for 20 s: \(holds.count) holds, fences \(fences.first ?? 0)…\(fences.last ?? 0), overlaps \(overlaps), refused writes \(refused)")
+        #expect(holds.count > 200)
+        #expect(zip(fences, fences.dropFirst()).allSatisfy { $0 < $1 }, "fencing numbers not strictly increasing")
+        #expect(overlaps == 0, "two holders at once")
+        #expect(refused == 0)
+        try await redis.shutdown()
+    }
+
+    @Test(.exclusive) func aHolderStoppedPastItsTTLLosesTheLockAndItsLateWriteIsRefused() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("stopped")
+        let key = "stopped-\(queue.suffix(8))"
+        let lock = try DistributedLock(redis: redis, key: key)
+        let worker = try startWorker(["--queues", queue, "--processes", "1", "--concurrency", "1", "--grace", "5s"])
+        // One holder, holding 3 s on a 1 s TTL without extending (extension is what SIGSTOP would stop anyway).
+        try await JobQueue(redis: redis).enqueue(
+            DiagnosticJobs.LockHammer(key: key, list: "log", seconds: 0, hold_ms: 3000, ttl_ms: 1000, extend: false), options: .init(queue: queue))
+        try await expectEventually { try await redis.command(["EXISTS", .string(lock.prefix + "holder")]).int == 1 }
+        let held = try await redis.command(["GET", .string(lock.prefix + "fence")]).int ?? 0
+        let child = try #require(try await QueueInspector(redis: redis).workers().first { $0.queues == [queue] && !$0.dead })
+        kill(pid_t(child.pid), SIGSTOP)
+        // The TTL lapses while the holder is stopped; someone else takes the lock and writes.
+        try await expectEventually(timeout: .seconds(5)) { try await redis.command(["EXISTS", .string(lock.prefix + "holder")]).int == 0 }
+        let mine = try #require(try await lock.acquire(owner: "test", ttl: .seconds(10)))
+        #expect(mine == held + 1)
+        #expect(try await lock.fencedAppend(list: "log", value: "\(mine) test", fence: mine))
+        try await lock.release(owner: "test")
+        kill(pid_t(child.pid), SIGCONT)
+        // The stopped holder wakes, finishes its hold, and tries to write with its old number: refused.
+        try await expectEventually(timeout: .seconds(10)) { try await redis.command(["GET", .string(lock.prefix + "log:refused")]).int == 1 }
+        #expect(try await redis.command(["LRANGE", .string(lock.prefix + "log"), 0, -1]).array?.compactMap(\.string) == ["\(mine) test"])
+        kill(worker.pid, SIGTERM)
+        #expect(await waitForChild(worker.pid) == 0)
+        try await redis.shutdown()
+    }
+}

@@ -16,12 +16,16 @@ public protocol JobParameters: Codable, Sendable {
     static var retryPolicy: RetryPolicy { get }
     /// The soft timeout: the handler is cancelled after this and the attempt counts as failed. Default 5 minutes.
     static var timeout: Duration { get }
+    /// Run under this lock (built from the parameters: `"conversation:\(conversationID)"`): while another job holds it,
+    /// this one is put back for a short while without using an attempt. Default nil: no lock.
+    var lockKey: String? { get }
 }
 
 extension JobParameters {
     public static var queue: String { "default" }
     public static var retryPolicy: RetryPolicy { .default }
     public static var timeout: Duration { .seconds(300) }
+    public var lockKey: String? { nil }
 }
 
 /// How a unique key holds back duplicates.
@@ -56,20 +60,28 @@ public struct JobOptions: Sendable {
     public var unique: UniqueOptions?
     public var retryPolicy: RetryPolicy?
     public var timeout: Duration?
+    /// Run under this distributed lock (see ``JobParameters/lockKey``); nil takes the parameters' own.
+    public var lock: String?
 
-    public init(queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil) {
+    public init(
+        queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil,
+        lock: String? = nil
+    ) {
         self.queue = queue
         self.delay = delay
         self.unique = unique
         self.retryPolicy = retryPolicy
         self.timeout = timeout
+        self.lock = lock
     }
 }
 
-/// What the worker reads back from a stored job: the effective retry policy and timeout.
+/// What the worker reads back from a stored job: the effective retry policy, timeout and lock.
 struct StoredOptions: Codable, Sendable, Hashable {
     var retry: RetryPolicy
     var timeoutMs: Int64
+    /// The lock the job runs under, if any.
+    var lock: String? = nil
 
-    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms" }
+    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock }
 }

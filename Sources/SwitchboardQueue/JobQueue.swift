@@ -34,8 +34,13 @@ public struct JobQueue: Sendable {
         }
         let resolved = JobOptions(
             queue: options.queue ?? P.queue, delay: options.delay, unique: options.unique,
-            retryPolicy: options.retryPolicy ?? P.retryPolicy, timeout: options.timeout ?? P.timeout)
-        return try await enqueue(name: P.jobName, payloads: payloads, options: resolved)
+            retryPolicy: options.retryPolicy ?? P.retryPolicy, timeout: options.timeout ?? P.timeout, lock: options.lock)
+        // Each job may name its own lock (built from its parameters).
+        return try await enqueue(jobs: zip(batch, payloads).map { parameters, payload in
+            var own = resolved
+            if own.lock == nil { own.lock = parameters.lockKey }
+            return NewJob(name: P.jobName, payload: payload, options: own)
+        })
     }
 
     /// Enqueues jobs by name with JSON payloads (the CLI's `enqueue`, and jobs whose type this process does not link).
@@ -75,7 +80,8 @@ public struct JobQueue: Sendable {
             guard !job.name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
             if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
             let retry = options.retryPolicy ?? .default
-            let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds)
+            if let lock = options.lock { _ = try DistributedLock(redis: redis, key: lock) }  // checks the key
+            let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds, lock: options.lock)
             let optionsJSON: [UInt8]
             if let cached = encodedOptions[stored] {
                 optionsJSON = cached

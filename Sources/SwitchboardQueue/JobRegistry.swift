@@ -13,6 +13,9 @@ public struct JobContext: Sendable {
     /// Strictly increasing per job with every lease. Pass it to stores that should refuse writes from a worker
     /// whose lease was taken over (compare-and-set on the token).
     public let fencingToken: Int64
+    /// For a job that runs under a lock (``JobParameters/lockKey``): the lock's fencing number, strictly increasing
+    /// per lock key. Nil otherwise.
+    public var lockFence: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata.
     public var logger: Logger
 }

@@ -19,14 +19,14 @@ public final class QueueWorker: Service, Sendable {
     let registry: JobRegistry
     let options: WorkerOptions
     let logger: Logger
-    private let state = Mutex(State())
+    let state = Mutex(State())
     private let completions: CompletionBatcher
     private let bell = Bell()
-    private let metrics = WorkerMetrics()
+    let metrics = WorkerMetrics()
     private let slotFreed: AsyncStream<Void>
-    private let slotFreedContinuation: AsyncStream<Void>.Continuation
+    let slotFreedContinuation: AsyncStream<Void>.Continuation
 
-    private struct State {
+    struct State {
         var running: [String: Running] = [:]
         /// Handlers executing now. A job whose handler returned frees its slot at once, while its outcome is still
         /// being recorded (it stays in `running`, and leased, until then), so taking and finishing overlap.
@@ -36,7 +36,7 @@ public final class QueueWorker: Service, Sendable {
         var processed = 0
     }
 
-    private struct Running {
+    struct Running {
         let queue: String
         let token: String
         /// When the soft timeout cancels the handler.
@@ -46,6 +46,8 @@ public final class QueueWorker: Service, Sendable {
         var task: Task<Void, Never>?
         var lost = false
         var timedOut = false
+        /// The lock the job holds while it runs (extended with the lease, released when the handler returns).
+        var lock: (key: String, owner: String)? = nil
     }
 
     /// - Parameter redis: a client with at least 3 + (number of queues) connections: one per queue blocks on its doorbell,
@@ -224,15 +226,24 @@ public final class QueueWorker: Service, Sendable {
         jobLogger[metadataKey: "job.name"] = "\(job.name)"
         jobLogger[metadataKey: "job.attempt"] = "\(job.attempt)"
         jobLogger[metadataKey: "queue"] = "\(job.queue)"
-        let context = JobContext(
+        var context = JobContext(
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
             fencingToken: Int64(job.token) ?? 0, logger: jobLogger)
         var failure: (any Error)?
         if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
+        if let key = job.options.lock {
+            switch await takeLock(key, for: job) {
+            case .held(let fence): context.lockFence = fence
+            case .busy: return  // put back for a moment, attempt unchanged
+            case .failed(let error): failure = error
+            }
+        }
+        defer { releaseLock(of: job) }
         metrics.pickedUp(queue: job.queue, afterMilliseconds: nowMilliseconds() - job.readyAtMs)
         let startedAt = ContinuousClock.now
         defer { metrics.ran(queue: job.queue, name: job.name, for: ContinuousClock.now - startedAt) }
         do {
+            if let failure { throw failure }
             guard let runner = registry.runner(for: job.name) else {
                 throw QueueError(.unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(registry.jobNames.joined(separator: ", ")))")
             }
@@ -302,11 +313,11 @@ public final class QueueWorker: Service, Sendable {
         return reply.string ?? "refused (stale token)"
     }
 
-    private func requeue(_ job: LeasedJob) async throws {
+    func requeue(_ job: LeasedJob, delay: Duration = .zero) async throws {
         let keys = QueueKeys(queue: job.queue)
         try await redis.evaluate(
             QueueScripts.requeue, keys: [.string(keys.active), .string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)],
-            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), 0])
+            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .int(delay.milliseconds)])
     }
 
     // MARK: - Heartbeat and shutdown
@@ -340,6 +351,7 @@ public final class QueueWorker: Service, Sendable {
                 logger.info("heartbeat failed; leases lapse if Redis stays unreachable", metadata: ["error": "\(error)"])
             }
         }
+        await extendLocks()
         let record: [RedisArgument] = [
             "HSET", .string(QueueKeys.worker(options.workerID)), "pid", .int(getpid()), "queues", .string(options.queues.joined(separator: ",")),
             "concurrency", .int(options.concurrency), "busy", .int(running.count), "beat_ms", .int(nowMilliseconds()),

@@ -17,6 +17,7 @@ struct EnqueueCommand: AsyncParsableCommand {
               switchboard enqueue sleep --args '{"ms": 3000}' --queue default --in 5s
               switchboard enqueue probe --args '{"ms": 50, "set": "probe:run1"}' --count 5000
               switchboard enqueue fail --args '{"times": 99}' --max-attempts 3
+              switchboard enqueue sleep --args '{"ms": 500}' --lock conversation:42 --count 5
             """)
 
     @Argument(help: "The job's name (noop, sleep, fail, probe, or a pipeline job).")
@@ -31,6 +32,8 @@ struct EnqueueCommand: AsyncParsableCommand {
     var unique: String?
     @Option(help: "queued, active (default) or idempotent: how long the unique key holds.")
     var uniqueMode: String = "active"
+    @Option(help: "Run under this distributed lock: one job holding it at a time; the others wait without using attempts.")
+    var lock: String?
     @Option(help: "Attempts in all, the first included.")
     var maxAttempts: Int?
     @Option(help: "Soft timeout of each attempt (e.g. 30s).")
@@ -45,6 +48,9 @@ struct EnqueueCommand: AsyncParsableCommand {
         guard count >= 1, count <= 1_000_000 else { throw ValidationError("--count must be between 1 and 1000000") }
         guard UniqueMode(rawValue: uniqueMode) != nil else { throw ValidationError("--unique-mode must be queued, active or idempotent") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        if let lock, lock.isEmpty || lock.count > 200 || lock.contains("{") || lock.contains("}") {
+            throw ValidationError("--lock must be 1-200 characters without { or }")
+        }
         try validateQueueName(queue)
         do {
             if let delay { _ = try DurationText.parse(delay) }
@@ -56,7 +62,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         let settings = try Settings.fromEnvironment()
         _ = settings.bootstrapLogging()
         let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 1)
-        var options = JobOptions(queue: queue)
+        var options = JobOptions(queue: queue, lock: lock)
         if let delay { options.delay = try DurationText.parse(delay) }
         if let timeout { options.timeout = try DurationText.parse(timeout) }
         if let maxAttempts { options.retryPolicy = RetryPolicy(maxAttempts: maxAttempts) }

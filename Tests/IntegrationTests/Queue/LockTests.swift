@@ -1,6 +1,7 @@
 import Foundation
 @testable import SwitchboardQueue
 import SwitchboardRedis
+import Synchronization
 import Testing
 
 /// Distributed locks with fencing numbers, on real Redis and real worker processes.
@@ -103,6 +104,51 @@ struct LockTests {
         #expect(try await redis.command(["LRANGE", .string(lock.prefix + "log"), 0, -1]).array?.compactMap(\.string) == ["\(mine) test"])
         kill(worker.pid, SIGTERM)
         #expect(await waitForChild(worker.pid) == 0)
+        try await redis.shutdown()
+    }
+}
+
+/// A job that runs under the lock its parameters name, recording when it held it.
+struct Held: JobParameters {
+    static let jobName = "held"
+    let key: String
+    let ms: Int
+    var lockKey: String? { key }
+}
+
+@Suite("Jobs under a lock", .timeLimit(.minutes(2)))
+struct JobLockTests {
+    @Test func jobsSharingALockKeyRunOneAtATimeWithoutUsingAttempts() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("locked")
+        let key = "conversation:\(queue.suffix(8))"
+        struct Run: Sendable { let start: ContinuousClock.Instant; let end: ContinuousClock.Instant; let fence: Int64; let attempt: Int }
+        let runs = Mutex<[Run]>([])
+        var options = fastWorkerOptions(queue: queue, concurrency: 8)
+        options.queues = [queue]
+        try await withWorker(redis: redis, options: options, register: { registry in
+            registry.register(Held.self) { p, context in
+                let start = ContinuousClock.now
+                try await Task.sleep(for: .milliseconds(p.ms))
+                runs.withLock { $0.append(Run(start: start, end: .now, fence: context.lockFence ?? -1, attempt: context.attempt)) }
+            }
+        }) { _ in
+            try await JobQueue(redis: redis).enqueue(batch: (0..<12).map { _ in Held(key: key, ms: 50) }, options: .init(queue: queue))
+            try await expectEventually(timeout: .seconds(30)) { runs.withLock { $0.count } == 12 }
+        }
+        let all = runs.withLock { $0 }.sorted { $0.start < $1.start }
+        #expect(zip(all, all.dropFirst()).allSatisfy { $0.end <= $1.start }, "two jobs held the lock at once")
+        #expect(zip(all, all.dropFirst()).allSatisfy { $0.fence < $1.fence }, "fencing numbers did not grow")
+        #expect(all.allSatisfy { $0.attempt == 1 }, "waiting for the lock used up attempts: \(all.map(\.attempt))")
+        #expect(try await QueueInspector(redis: redis).stats(queue: queue).dead == 0)
+
+        // The CLI stores the lock with the job.
+        let cli = try await runSwitchboard(["enqueue", "noop", "--queue", queue, "--lock", key])
+        #expect(cli.status == 0)
+        let id = cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let stored = try await redis.command(["HGET", .string(QueueKeys(queue: queue).job(id)), "options"]).string ?? ""
+        #expect(stored.contains("\"lock\":\"\(key)\""))
+        #expect(try await runSwitchboard(["enqueue", "noop", "--lock", "bad{key}"]).status == 2)
         try await redis.shutdown()
     }
 }

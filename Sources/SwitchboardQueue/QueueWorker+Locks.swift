@@ -1,0 +1,58 @@
+import Synchronization
+import Logging
+import SwitchboardRedis
+
+/// Jobs that run under a lock (``JobParameters/lockKey``): taken before the handler for one lease, extended with the
+/// heartbeat, released when the handler returns; a busy lock puts the job back briefly without using an attempt.
+extension QueueWorker {
+    enum LockOutcome { case held(Int64), busy, failed(any Error) }
+
+    /// Takes the job's lock for one lease; if another job holds it, hands this one back (scheduled 200–400 ms out,
+    /// attempt unchanged). The heartbeat extends the lock with the lease.
+    func takeLock(_ key: String, for job: LeasedJob) async -> LockOutcome {
+        let owner = "\(options.workerID):\(job.id):\(job.token)"
+        do {
+            let lock = try DistributedLock(redis: redis, key: key)
+            if let fence = try await lock.acquire(owner: owner, ttl: options.leaseDuration) {
+                state.withLock { $0.running[job.id]?.lock = (key, owner) }
+                return .held(fence)
+            }
+            state.withLock { $0.handlersRunning -= 1 }
+            slotFreedContinuation.yield()
+            await Task {
+                do {
+                    try await self.requeue(job, delay: .milliseconds(Int64.random(in: 200...400)))
+                    self.metrics.finished(queue: job.queue, name: job.name, outcome: "lock_busy")
+                } catch {
+                    self.logger.info("could not put back a job whose lock is busy; its lease will lapse", metadata: ["job.id": "\(job.id)"])
+                }
+            }.value
+            return .busy
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    func releaseLock(of job: LeasedJob) {
+        guard let lock = state.withLock({ $0.running[job.id]?.lock }) else { return }
+        let redis = self.redis
+        Task { _ = try? await DistributedLock(redis: redis, key: lock.key).release(owner: lock.owner) }
+    }
+
+    /// Called by the heartbeat: locks held by running jobs last as long as their leases; a lock found lost cancels
+    /// its job, as a lost lease does.
+    func extendLocks() async {
+        let locked = state.withLock { $0.running.compactMap { id, r in r.lock.map { (id: id, key: $0.key, owner: $0.owner) } } }
+        for held in locked {
+            guard let lock = try? DistributedLock(redis: redis, key: held.key) else { continue }
+            if (try? await lock.extend(owner: held.owner, ttl: options.leaseDuration)) == false {
+                logger.warning("a job's lock was lost; cancelling it", metadata: ["job.id": "\(held.id)", "lock": "\(held.key)"])
+                let task = state.withLock { s -> Task<Void, Never>? in
+                    s.running[held.id]?.lost = true
+                    return s.running[held.id]?.task
+                }
+                task?.cancel()
+            }
+        }
+    }
+}

@@ -52,6 +52,21 @@ public struct UniqueOptions: Sendable, Hashable {
     }
 }
 
+/// Debouncing: a burst of enqueues with one key becomes one job that runs once the burst goes quiet.
+public struct DebounceOptions: Sendable, Hashable {
+    public var key: String
+    /// Each enqueue pushes the run time to now + window…
+    public var window: Duration
+    /// …but never past the first enqueue of the burst + max wait, so a steady stream still runs every max wait.
+    public var maxWait: Duration
+
+    public init(key: String, window: Duration, maxWait: Duration) {
+        self.key = key
+        self.window = window
+        self.maxWait = maxWait
+    }
+}
+
 /// Per-enqueue choices; each `nil` falls back to the job type's default.
 public struct JobOptions: Sendable {
     public var queue: String?
@@ -62,11 +77,15 @@ public struct JobOptions: Sendable {
     public var timeout: Duration?
     /// Run under this distributed lock (see ``JobParameters/lockKey``); nil takes the parameters' own.
     public var lock: String?
+    /// Coalesce with other enqueues of the same key (the job runs once, with the last parameters). Not combined
+    /// with `delay` or `unique`.
+    public var debounce: DebounceOptions?
 
     public init(
         queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil,
-        lock: String? = nil
+        lock: String? = nil, debounce: DebounceOptions? = nil
     ) {
+        self.debounce = debounce
         self.queue = queue
         self.delay = delay
         self.unique = unique

@@ -34,7 +34,8 @@ public struct JobQueue: Sendable {
         }
         let resolved = JobOptions(
             queue: options.queue ?? P.queue, delay: options.delay, unique: options.unique,
-            retryPolicy: options.retryPolicy ?? P.retryPolicy, timeout: options.timeout ?? P.timeout, lock: options.lock)
+            retryPolicy: options.retryPolicy ?? P.retryPolicy, timeout: options.timeout ?? P.timeout, lock: options.lock,
+            debounce: options.debounce)
         // Each job may name its own lock (built from its parameters).
         return try await enqueue(jobs: zip(batch, payloads).map { parameters, payload in
             var own = resolved
@@ -67,6 +68,11 @@ public struct JobQueue: Sendable {
     /// accepted every job or this throws; a caller that times out may retry safely when every job has a unique key.
     @discardableResult
     public func enqueue(jobs: [NewJob]) async throws -> [String] {
+        if jobs.contains(where: { $0.options.debounce != nil }) {
+            var ids: [String] = []
+            for job in jobs { ids += job.options.debounce == nil ? try await enqueue(jobs: [job]) : [try await enqueueDebounced(job)] }
+            return ids
+        }
         struct Call { var queue: String; var count: Int; var arguments: [RedisArgument] }
         var calls: [Call] = []
         var ids: [String] = []
@@ -133,6 +139,31 @@ public struct JobQueue: Sendable {
         }
         guard result.count == ids.count else { throw QueueError(.unexpectedReply, "enqueue returned \(result.count) ids for \(ids.count) jobs") }
         return result
+    }
+
+    /// One debounced job (``DebounceOptions``): joins the key's pending job or schedules a new one; returns its id.
+    func enqueueDebounced(_ job: NewJob) async throws -> String {
+        guard let debounce = job.options.debounce else { throw QueueError(.invalidOptions, "not a debounced job") }
+        guard job.options.unique == nil, job.options.delay == nil else {
+            throw QueueError(.invalidOptions, "a debounced job cannot also have a unique key or a delay")
+        }
+        guard debounce.window > .zero, debounce.maxWait >= debounce.window, !debounce.key.isEmpty, debounce.key.count <= 200 else {
+            throw QueueError(.invalidOptions, "debounce needs a key of 1-200 characters, a window above zero and a max wait no shorter than it")
+        }
+        let queue = job.options.queue ?? "default"
+        try QueueKeys.validate(queue)
+        let retry = job.options.retryPolicy ?? .default
+        let stored = StoredOptions(retry: retry, timeoutMs: (job.options.timeout ?? .seconds(300)).milliseconds, lock: job.options.lock)
+        let keys = QueueKeys(queue: queue)
+        try await register(queue: queue)
+        let reply = try await redis.evaluate(
+            QueueScripts.debounce, keys: [.string(keys.scheduled), .string(keys.prefix + "debounce:" + debounce.key)],
+            arguments: [
+                .string(keys.prefix), .string(queue), .string(JobID.make()), .string(job.name), .bytes(job.payload), .int(retry.maxAttempts),
+                .bytes(Array(try JSONEncoder().encode(stored))), .int(debounce.window.milliseconds), .int(debounce.maxWait.milliseconds),
+            ])
+        guard let id = reply.array?.first?.string else { throw QueueError(.unexpectedReply, "debounce returned \(reply)") }
+        return id
     }
 
     /// Adds `queue` to `sb:queues` (for ops), once per process.

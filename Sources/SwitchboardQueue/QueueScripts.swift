@@ -16,6 +16,7 @@ enum QueueScripts {
     static let fire = script("fire", PackageResources.fire_lua)
     static let lock = script("lock", PackageResources.lock_lua)
     static let fencedAppend = script("fenced_append", PackageResources.fenced_append_lua)
+    static let debounce = script("debounce", PackageResources.debounce_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

@@ -18,6 +18,7 @@ struct EnqueueCommand: AsyncParsableCommand {
               switchboard enqueue probe --args '{"ms": 50, "set": "probe:run1"}' --count 5000
               switchboard enqueue fail --args '{"times": 99}' --max-attempts 3
               switchboard enqueue sleep --args '{"ms": 500}' --lock conversation:42 --count 5
+              switchboard enqueue noop --debounce conversation:42 --window 4s --max-wait 20s
             """)
 
     @Argument(help: "The job's name (noop, sleep, fail, probe, or a pipeline job).")
@@ -34,6 +35,12 @@ struct EnqueueCommand: AsyncParsableCommand {
     var uniqueMode: String = "active"
     @Option(help: "Run under this distributed lock: one job holding it at a time; the others wait without using attempts.")
     var lock: String?
+    @Option(help: "Debounce key: enqueues with one key within --window of each other become one job, run with the last --args.")
+    var debounce: String?
+    @Option(help: "With --debounce: how long the key must be quiet before the job runs.")
+    var window: String = "1s"
+    @Option(help: "With --debounce: the longest a burst can hold the job back from its first enqueue.")
+    var maxWait: String = "10s"
     @Option(help: "Attempts in all, the first included.")
     var maxAttempts: Int?
     @Option(help: "Soft timeout of each attempt (e.g. 30s).")
@@ -52,9 +59,16 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--lock must be 1-200 characters without { or }")
         }
         try validateQueueName(queue)
-        do {
+        if debounce != nil && (unique != nil || delay != nil || count != 1) {
+            throw ValidationError("--debounce cannot be combined with --unique, --in or --count")
+        }
+        do throws(QueueError) {
             if let delay { _ = try DurationText.parse(delay) }
             if let timeout { _ = try DurationText.parse(timeout) }
+            if debounce != nil {
+                let (w, m) = (try DurationText.parse(window), try DurationText.parse(maxWait))
+                guard w > .zero, m >= w else { throw QueueError(.invalidOptions, "--window must be above zero and --max-wait at least --window") }
+            }
         } catch { throw ValidationError(error.message) }
     }
 
@@ -63,6 +77,9 @@ struct EnqueueCommand: AsyncParsableCommand {
         _ = settings.bootstrapLogging()
         let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 1)
         var options = JobOptions(queue: queue, lock: lock)
+        if let debounce {
+            options.debounce = DebounceOptions(key: debounce, window: try DurationText.parse(window), maxWait: try DurationText.parse(maxWait))
+        }
         if let delay { options.delay = try DurationText.parse(delay) }
         if let timeout { options.timeout = try DurationText.parse(timeout) }
         if let maxAttempts { options.retryPolicy = RetryPolicy(maxAttempts: maxAttempts) }

@@ -1,0 +1,84 @@
+import Foundation
+@testable import SwitchboardQueue
+import SwitchboardRedis
+import Synchronization
+import Testing
+
+/// Debounced enqueues on real Redis, with a worker running the jobs.
+@Suite("Debounce", .timeLimit(.minutes(2)))
+struct DebounceTests {
+    /// Runs a worker recording (label, time) of each Marker it runs while `body` enqueues.
+    func run(_ queue: String, _ body: (JobQueue) async throws -> Void, until: @escaping @Sendable ([(String, ContinuousClock.Instant)]) -> Bool)
+        async throws -> [(label: String, at: ContinuousClock.Instant)]
+    {
+        let redis = try makeRedis()
+        let runs = Mutex<[(String, ContinuousClock.Instant)]>([])
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { r in
+            r.register(Marker.self) { p, _ in runs.withLock { $0.append((p.label, .now)) } }
+        }) { _ in
+            try await body(JobQueue(redis: redis))
+            try await expectEventually(timeout: .seconds(10)) { until(runs.withLock { $0 }) }
+            try await Task.sleep(for: .milliseconds(300))  // and nothing more arrives
+        }
+        try await redis.shutdown()
+        return runs.withLock { $0 }.map { (label: $0.0, at: $0.1) }
+    }
+
+    @Test func tenEnqueues300msApartRunOnceAboutAWindowAfterTheLast() async throws {
+        let queue = uniqueQueueName("debounce")
+        let debounce = DebounceOptions(key: "conversation:1", window: .seconds(1), maxWait: .seconds(20))
+        let last = Mutex<ContinuousClock.Instant>(.now)
+        let ids = Mutex<Set<String>>([])
+        let runs = try await run(queue, { jobs in
+            for i in 0..<10 {
+                let id = try await jobs.enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce))
+                ids.withLock { _ = $0.insert(id) }
+                last.withLock { $0 = .now }
+                if i < 9 { try await Task.sleep(for: .milliseconds(300)) }
+            }
+        }, until: { !$0.isEmpty })
+        #expect(runs.count == 1)
+        #expect(runs.first?.label == "9", "the job runs with the last parameters")
+        #expect(ids.withLock { $0.count } == 1, "every enqueue joined the one pending job")
+        let after = runs[0].at - last.withLock { $0 }
+        print("debounce: ran once, \(after) after the last of 10 enqueues (window 1 s)")
+        #expect(after >= .milliseconds(950) && after < .milliseconds(1600))
+    }
+
+    @Test func aSteadyStreamRunsAboutEveryMaxWaitNeverMoreOften() async throws {
+        let queue = uniqueQueueName("debounce-stream")
+        let debounce = DebounceOptions(key: "conversation:2", window: .seconds(1), maxWait: .seconds(3))
+        let started = ContinuousClock.now
+        let runs = try await run(queue, { jobs in
+            for i in 0..<100 {
+                try await jobs.enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce))
+                try await Task.sleep(until: started + .milliseconds(100 * (i + 1)))
+            }
+        }, until: { $0.last?.0 == "99" })
+        let offsets = runs.map { ($0.at - started) }
+        let gaps = zip(offsets, offsets.dropFirst()).map { $1 - $0 }
+        print("debounce stream: runs at \(offsets.map { String(format: "%.2f s", Double($0.components.attoseconds) / 1e18 + Double($0.components.seconds)) })")
+        // 10 s of enqueues: max wait releases one about every 3 s while they keep coming, then the window one more.
+        #expect((4...5).contains(runs.count))
+        #expect(gaps.dropLast().allSatisfy { $0 >= .milliseconds(2800) }, "ran more often than the max wait: \(gaps)")
+        #expect(runs.last?.label == "99")
+    }
+
+    @Test func concurrentEnqueuesWithOneKeyMakeOneJob() async throws {
+        let redis = try makeRedis(connections: 8)
+        let queue = uniqueQueueName("debounce-race")
+        let debounce = DebounceOptions(key: "race", window: .seconds(30), maxWait: .seconds(60))
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<200 {
+                group.addTask { try await JobQueue(redis: redis).enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce)) }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1)
+        #expect(try await QueueInspector(redis: redis).stats(queue: queue).scheduled == 1)
+        let cli = try await runSwitchboard(["enqueue", "noop", "--queue", queue, "--debounce", "race", "--window", "30s", "--max-wait", "60s"])
+        #expect(cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == ids.first)
+        #expect(try await runSwitchboard(["enqueue", "noop", "--debounce", "k", "--window", "5s", "--max-wait", "1s"]).status == 2)
+        try await redis.shutdown()
+    }
+}

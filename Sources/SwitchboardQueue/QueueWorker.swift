@@ -118,7 +118,7 @@ public final class QueueWorker: Service, Sendable {
 
     private func fetchLoop() async {
         var slots = slotFreed.makeAsyncIterator()
-        var rotation = 0
+        var generator = SystemRandomNumberGenerator()
         var failures = 0
         while !state.withLock({ $0.stopping }) && !Task.isCancelled {
             let free = reserveSlots()
@@ -129,8 +129,7 @@ public final class QueueWorker: Service, Sendable {
             var taken = 0
             do {
                 var waitMs = options.maxBlock.milliseconds
-                let order = options.queues.indices.map { options.queues[($0 + rotation) % options.queues.count] }
-                rotation += 1
+                let order = options.queueOrder(using: &generator)
                 for queue in order where taken < free {
                     let (wait, jobs) = try await take(queue: queue, count: free - taken)
                     if wait >= 0 { waitMs = min(waitMs, wait) }
@@ -178,7 +177,9 @@ public final class QueueWorker: Service, Sendable {
                 let (rang, jobs) = try await redis.withConnection { connection -> (Bool, [LeasedJob]) in
                     let reply = try connection.blockingCommand(["BLPOP", doorbell, "1"], timeout: .seconds(1))
                     if reply.isNull { return (false, []) }
-                    if self.state.withLock({ $0.stopping }) { return (true, []) }
+                    // With several queues, only the fetch loop leases, so weights and priorities decide; the listener
+                    // just wakes it. With one queue it leases at once: the shortest path from enqueue to handler.
+                    if self.state.withLock({ $0.stopping }) || self.options.queues.count > 1 { return (true, []) }
                     let free = self.reserveSlots()
                     if free == 0 { return (true, []) }
                     do {

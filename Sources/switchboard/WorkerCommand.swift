@@ -24,10 +24,14 @@ struct WorkerCommand: AsyncParsableCommand {
             Examples:
               switchboard worker
               switchboard worker --queues critical,default --processes 2 --concurrency 16 --grace 25s
+              switchboard worker --queues critical:5,default:2,low:1
+              switchboard worker --queues critical,default,low --strict
             """)
 
-    @Option(help: "Comma-separated queues to take from, in order of preference.")
+    @Option(help: "Comma-separated queues, each with an optional weight: critical:5,default:2,low:1 (weighted round-robin; a queue without a weight weighs 1).")
     var queues: String = "default"
+    @Flag(help: "Strict priority: always take from the first listed queue that has jobs (weights are ignored).")
+    var strict = false
     @Option(help: "Child processes.")
     var processes: Int = 2
     @Option(help: "Job slots per child process.")
@@ -54,12 +58,24 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--metrics-port plus the number of processes must stay within 1-65535")
         }
         for queue in queueList { try validateQueueName(queue) }
+        for item in queueItems where item.weight != nil && !(1...1000).contains(item.weight!) {
+            throw ValidationError("--queues: the weight of \(item.name) must be a whole number from 1 to 1000, as in critical:5")
+        }
+        guard Set(queueList).count == queueList.count else { throw ValidationError("--queues names a queue twice") }
         for (flag, text) in [("--grace", grace), ("--lease", lease), ("--dead-age", deadAge)] {
             do { _ = try DurationText.parse(text) } catch { throw ValidationError("\(flag): \(error.message)") }
         }
     }
 
-    var queueList: [String] { queues.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty } }
+    /// `name[:weight]` items of --queues.
+    var queueItems: [(name: String, weight: Int?)] {
+        queues.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }.map { item in
+            let parts = item.split(separator: ":", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? -1 : nil)
+        }
+    }
+
+    var queueList: [String] { queueItems.map(\.name) }
 
     func run() async throws {
         let settings = try Settings.fromEnvironment()
@@ -77,6 +93,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: min(concurrency, 8) + 3 + queueList.count)
         var options = WorkerOptions()
         options.queues = queueList
+        options.queueWeights = Dictionary(uniqueKeysWithValues: queueItems.compactMap { item in item.weight.map { (item.name, $0) } })
+        options.strictPriority = strict
         options.concurrency = concurrency
         options.gracePeriod = graceDuration
         options.leaseDuration = try DurationText.parse(lease)

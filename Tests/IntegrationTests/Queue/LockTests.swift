@@ -152,3 +152,61 @@ struct JobLockTests {
         try await redis.shutdown()
     }
 }
+
+/// Per-key concurrency of 1 is a job lock per key: the acceptance of #4's item 4 with K = 1.
+@Suite("Per-key concurrency (K = 1)", .serialized, .timeLimit(.minutes(2)))
+struct PerKeyConcurrencyTests {
+    @Test func twoHundredJobsOverTenKeysNeverRunTwiceAtOnceForAKey() async throws {
+        let redis = try makeRedis(connections: 10)
+        let queue = uniqueQueueName("perkey")
+        struct Run: Sendable { let key: String; let start: ContinuousClock.Instant; let end: ContinuousClock.Instant }
+        let runs = Mutex<[Run]>([])
+        let keys = (0..<10).map { "customer-\($0)-\(queue.suffix(6))" }
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16), register: { r in
+            r.register(Held.self) { p, _ in
+                let start = ContinuousClock.now
+                try await Task.sleep(for: .milliseconds(p.ms))
+                runs.withLock { $0.append(Run(key: p.key, start: start, end: .now)) }
+            }
+        }) { _ in
+            try await JobQueue(redis: redis).enqueue(batch: (0..<200).map { Held(key: keys[$0 % 10], ms: 20) }, options: .init(queue: queue))
+            try await expectEventually(timeout: .seconds(60)) { runs.withLock { $0.count } == 200 }
+        }
+        let all = runs.withLock { $0 }
+        var overlaps = 0
+        for key in keys {
+            let mine = all.filter { $0.key == key }.sorted { $0.start < $1.start }
+            #expect(mine.count == 20)
+            overlaps += zip(mine, mine.dropFirst()).filter { $0.end > $1.start }.count
+        }
+        let concurrent = all.map { run in all.filter { $0.start < run.end && run.start < $0.end }.count }.max() ?? 0
+        print("per-key K=1: 200 jobs over 10 keys, overlaps within a key: \(overlaps), most jobs running at once: \(concurrent)")
+        #expect(overlaps == 0)
+        #expect(concurrent > 1, "different keys did run in parallel")
+        try await redis.shutdown()
+    }
+
+    @Test(.exclusive) func aSIGKILLedHolderFreesItsKeyWithinTheLease() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("perkey-kill")
+        let key = "customer-\(queue.suffix(6))"
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("perkey-\(queue).log").path
+        let worker = try spawnWithCleanSignals(
+            [try TestEnvironment.switchboardBinary(), "worker", "--queues", queue, "--processes", "1", "--concurrency", "1", "--lease", "3s"],
+            outputPath: log)
+        try await JobQueue(redis: redis).enqueue(name: "sleep", payloads: [Array(#"{"ms": 30000}"#.utf8)], options: .init(queue: queue, lock: key))
+        let lock = try DistributedLock(redis: redis, key: key)
+        try await expectEventually { try await redis.command(["EXISTS", .string(lock.prefix + "holder")]).int == 1 }
+        let child = try #require(try await QueueInspector(redis: redis).workers().first { $0.queues == [queue] && !$0.dead })
+        let clock = ContinuousClock()
+        kill(pid_t(child.pid), SIGKILL)
+        let killed = clock.now
+        try await expectEventually(timeout: .seconds(10)) { try await redis.command(["EXISTS", .string(lock.prefix + "holder")]).int == 0 }
+        let freed = clock.now - killed
+        print("per-key K=1: SIGKILLed holder's key free \(freed) after the kill (lease 3 s)")
+        #expect(freed <= .milliseconds(3500))
+        kill(worker, SIGTERM)
+        _ = await waitForChild(worker)
+        try await redis.shutdown()
+    }
+}

@@ -79,7 +79,7 @@ let package = Package(
             resources: [
                 .embedInCode("Scripts/prelude.lua"), .embedInCode("Scripts/enqueue.lua"), .embedInCode("Scripts/take.lua"), .embedInCode("Scripts/complete.lua"),
                 .embedInCode("Scripts/fail.lua"), .embedInCode("Scripts/extend.lua"), .embedInCode("Scripts/requeue.lua"),
-                .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"), .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"), .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"),
+                .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"), .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"), .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"), .embedInCode("Scripts/ratelimit.lua"),
             ],
             swiftSettings: swiftSettings),
 

@@ -19,6 +19,9 @@ public protocol JobParameters: Codable, Sendable {
     /// Run under this lock (built from the parameters: `"conversation:\(conversationID)"`): while another job holds it,
     /// this one is put back for a short while without using an attempt. Default nil: no lock.
     var lockKey: String? { get }
+    /// Run within this rate limit (built from the parameters: per provider, per tenant): a job over it waits, without
+    /// using an attempt. Default nil.
+    var rateLimit: RateLimit? { get }
 }
 
 extension JobParameters {
@@ -26,6 +29,7 @@ extension JobParameters {
     public static var retryPolicy: RetryPolicy { .default }
     public static var timeout: Duration { .seconds(300) }
     public var lockKey: String? { nil }
+    public var rateLimit: RateLimit? { nil }
 }
 
 /// How a unique key holds back duplicates.
@@ -80,11 +84,14 @@ public struct JobOptions: Sendable {
     /// Coalesce with other enqueues of the same key (the job runs once, with the last parameters). Not combined
     /// with `delay` or `unique`.
     public var debounce: DebounceOptions?
+    /// Run within this rate limit (see ``JobParameters/rateLimit``); nil takes the parameters' own.
+    public var rateLimit: RateLimit?
 
     public init(
         queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil,
-        lock: String? = nil, debounce: DebounceOptions? = nil
+        lock: String? = nil, debounce: DebounceOptions? = nil, rateLimit: RateLimit? = nil
     ) {
+        self.rateLimit = rateLimit
         self.debounce = debounce
         self.queue = queue
         self.delay = delay
@@ -101,6 +108,8 @@ struct StoredOptions: Codable, Sendable, Hashable {
     var timeoutMs: Int64
     /// The lock the job runs under, if any.
     var lock: String? = nil
+    /// The rate limit it runs within, if any.
+    var rate: RateLimit? = nil
 
-    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock }
+    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock, rate }
 }

@@ -35,11 +35,12 @@ public struct JobQueue: Sendable {
         let resolved = JobOptions(
             queue: options.queue ?? P.queue, delay: options.delay, unique: options.unique,
             retryPolicy: options.retryPolicy ?? P.retryPolicy, timeout: options.timeout ?? P.timeout, lock: options.lock,
-            debounce: options.debounce)
+            debounce: options.debounce, rateLimit: options.rateLimit)
         // Each job may name its own lock (built from its parameters).
         return try await enqueue(jobs: zip(batch, payloads).map { parameters, payload in
             var own = resolved
             if own.lock == nil { own.lock = parameters.lockKey }
+            if own.rateLimit == nil { own.rateLimit = parameters.rateLimit }
             return NewJob(name: P.jobName, payload: payload, options: own)
         })
     }
@@ -87,7 +88,9 @@ public struct JobQueue: Sendable {
             if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
             let retry = options.retryPolicy ?? .default
             if let lock = options.lock { _ = try DistributedLock(redis: redis, key: lock) }  // checks the key
-            let stored = StoredOptions(retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds, lock: options.lock)
+            try options.rateLimit?.validate()
+            let stored = StoredOptions(
+                retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds, lock: options.lock, rate: options.rateLimit)
             let optionsJSON: [UInt8]
             if let cached = encodedOptions[stored] {
                 optionsJSON = cached
@@ -153,7 +156,8 @@ public struct JobQueue: Sendable {
         let queue = job.options.queue ?? "default"
         try QueueKeys.validate(queue)
         let retry = job.options.retryPolicy ?? .default
-        let stored = StoredOptions(retry: retry, timeoutMs: (job.options.timeout ?? .seconds(300)).milliseconds, lock: job.options.lock)
+        let stored = StoredOptions(
+            retry: retry, timeoutMs: (job.options.timeout ?? .seconds(300)).milliseconds, lock: job.options.lock, rate: job.options.rateLimit)
         let keys = QueueKeys(queue: queue)
         try await register(queue: queue)
         let reply = try await redis.evaluate(

@@ -16,6 +16,8 @@ public struct JobContext: Sendable {
     /// For a job that runs under a lock (``JobParameters/lockKey``): the lock's fencing number, strictly increasing
     /// per lock key. Nil otherwise.
     public var lockFence: Int64? = nil
+    /// For a job under a rate limit (``JobParameters/rateLimit``): when the limiter admitted it (µs, Redis clock).
+    public var rateAdmittedAtMicros: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata.
     public var logger: Logger
 }

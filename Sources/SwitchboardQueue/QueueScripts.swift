@@ -17,6 +17,7 @@ enum QueueScripts {
     static let lock = script("lock", PackageResources.lock_lua)
     static let fencedAppend = script("fenced_append", PackageResources.fenced_append_lua)
     static let debounce = script("debounce", PackageResources.debounce_lua)
+    static let rateLimit = script("ratelimit", PackageResources.ratelimit_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

@@ -232,7 +232,14 @@ public final class QueueWorker: Service, Sendable {
             fencingToken: Int64(job.token) ?? 0, logger: jobLogger)
         var failure: (any Error)?
         if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
-        if let key = job.options.lock {
+        if failure == nil, let limit = job.options.rate {
+            switch await admit(limit, for: job) {
+            case .success(let at)?: context.rateAdmittedAtMicros = at
+            case .failure(let error)?: failure = error
+            case nil: return  // put back until the limit allows it, attempt unchanged
+            }
+        }
+        if failure == nil, let key = job.options.lock {
             switch await takeLock(key, for: job) {
             case .held(let fence): context.lockFence = fence
             case .busy: return  // put back for a moment, attempt unchanged

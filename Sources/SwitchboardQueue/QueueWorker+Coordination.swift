@@ -2,9 +2,36 @@ import Synchronization
 import Logging
 import SwitchboardRedis
 
-/// Jobs that run under a lock (``JobParameters/lockKey``): taken before the handler for one lease, extended with the
-/// heartbeat, released when the handler returns; a busy lock puts the job back briefly without using an attempt.
+/// Jobs under a rate limit (``JobParameters/rateLimit``) or a lock (``JobParameters/lockKey``). The limit is checked
+/// first, then the lock is taken for one lease, extended with the heartbeat and released when the handler returns.
+/// A job over its limit, or whose lock is busy, is put back (scheduled) without using an attempt.
 extension QueueWorker {
+    /// Admits the job under its rate limit, or puts it back until it may run. Nil when it was put back.
+    func admit(_ limit: RateLimit, for job: LeasedJob) async -> Result<Int64, any Error>? {
+        do {
+            let (admitted, wait) = try await limit.admit(on: redis)
+            if let admitted { return .success(admitted) }
+            await putBack(job, after: wait + .milliseconds(1), outcome: "rate_limited")
+            return nil
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Frees the job's slot and schedules it `delay` out with its attempt restored.
+    func putBack(_ job: LeasedJob, after delay: Duration, outcome: String) async {
+        state.withLock { $0.handlersRunning -= 1 }
+        slotFreedContinuation.yield()
+        await Task {
+            do {
+                try await self.requeue(job, delay: delay)
+                self.metrics.finished(queue: job.queue, name: job.name, outcome: outcome)
+            } catch {
+                self.logger.info("could not put a job back; its lease will lapse", metadata: ["job.id": "\(job.id)", "reason": "\(outcome)"])
+            }
+        }.value
+    }
+
     enum LockOutcome { case held(Int64), busy, failed(any Error) }
 
     /// Takes the job's lock for one lease; if another job holds it, hands this one back (scheduled 200–400 ms out,
@@ -17,16 +44,7 @@ extension QueueWorker {
                 state.withLock { $0.running[job.id]?.lock = (key, owner) }
                 return .held(fence)
             }
-            state.withLock { $0.handlersRunning -= 1 }
-            slotFreedContinuation.yield()
-            await Task {
-                do {
-                    try await self.requeue(job, delay: .milliseconds(Int64.random(in: 200...400)))
-                    self.metrics.finished(queue: job.queue, name: job.name, outcome: "lock_busy")
-                } catch {
-                    self.logger.info("could not put back a job whose lock is busy; its lease will lapse", metadata: ["job.id": "\(job.id)"])
-                }
-            }.value
+            await putBack(job, after: .milliseconds(Int64.random(in: 200...400)), outcome: "lock_busy")
             return .busy
         } catch {
             return .failed(error)

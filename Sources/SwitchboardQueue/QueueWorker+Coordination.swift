@@ -20,7 +20,11 @@ extension QueueWorker {
 
     /// Frees the job's slot and schedules it `delay` out with its attempt restored.
     func putBack(_ job: LeasedJob, after delay: Duration, outcome: String) async {
-        state.withLock { $0.handlersRunning -= 1 }
+        state.withLock { s in
+            s.handlersRunning -= 1
+            // No longer running here: the heartbeat must not extend (or mark lost) a lease this run gave up.
+            if s.running[job.id]?.token == job.token { s.running[job.id] = nil }
+        }
         slotFreedContinuation.yield()
         await Task {
             do {
@@ -52,7 +56,7 @@ extension QueueWorker {
     }
 
     func releaseLock(of job: LeasedJob) {
-        guard let lock = state.withLock({ $0.running[job.id]?.lock }) else { return }
+        guard let lock = state.withLock({ s in s.running[job.id]?.token == job.token ? s.running[job.id]?.lock : nil }) else { return }
         let redis = self.redis
         Task { _ = try? await DistributedLock(redis: redis, key: lock.key).release(owner: lock.owner) }
     }

@@ -217,7 +217,8 @@ public final class QueueWorker: Service, Sendable {
     private func execute(_ job: LeasedJob) async {
         defer {
             state.withLock {
-                $0.running[job.id] = nil
+                // Only this run's entry: a job put back (busy lock, rate limit) may already run again here.
+                if $0.running[job.id]?.token == job.token { $0.running[job.id] = nil }
                 $0.processed += 1
             }
             slotFreedContinuation.yield()

@@ -1,5 +1,5 @@
 public import FoundationEssentials
-public import Jobs
+import Jobs
 public import SwitchboardQueue
 
 /// A request that cannot be accepted, with the HTTP status to answer and a short reason (never the payload).
@@ -56,7 +56,7 @@ public enum ProviderEvents {
 
     /// The jobs of one WhatsApp group routed to a channel. Messages without an id cannot be deduplicated or stored:
     /// they are skipped and counted.
-    public static func whatsappJobs(_ group: WhatsAppGroup, tenant: UUID, channel: UUID, receivedAtMs: Int64) throws -> (jobs: [JobQueue.NewJob], skipped: Int) {
+    public static func whatsappJobs(_ group: WhatsAppGroup, tenant: UUID, channel: UUID, receivedAtMs: Int64) -> (jobs: [JobQueue.NewJob], skipped: Int) {
         var jobs: [JobQueue.NewJob] = []
         var skipped = 0
         let contacts = group.value["contacts"]?.elements ?? []
@@ -77,12 +77,12 @@ public enum ProviderEvents {
     }
 
     /// The job of one Twilio request: a status callback (`MessageStatus` without a received `SmsStatus`) or a message.
-    public static func twilioJob(_ form: [(String, String)], tenant: UUID, channel: UUID, receivedAtMs: Int64) throws -> JobQueue.NewJob {
+    public static func twilioJob(_ form: [(String, String)], tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection) -> JobQueue.NewJob {
         var fields: [String: JSONValue] = [:]
         for (k, v) in form { fields[k] = .string(v) }
         let event = JSONValue.object(fields)
         guard let sid = fields["MessageSid"]?.string ?? fields["SmsMessageSid"]?.string, !sid.isEmpty else {
-            throw WebhookRejection.badRequest("a Twilio request without MessageSid")
+            throw .badRequest("a Twilio request without MessageSid")
         }
         if let status = fields["MessageStatus"]?.string, fields["SmsStatus"]?.string != "received" {
             let p = MessageStatusUpdate(tenant: tenant, channel: channel, provider: .twilio, event: event, receivedAtMs: receivedAtMs)
@@ -107,9 +107,9 @@ public enum ProviderEvents {
         return out
     }
 
-    public static func emailJob(_ mail: JSONValue, tenant: UUID, channel: UUID, receivedAtMs: Int64) throws -> JobQueue.NewJob {
+    public static func emailJob(_ mail: JSONValue, tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection) -> JobQueue.NewJob {
         let header = mail["Headers"]?.elements.first { $0["Name"]?.string?.lowercased() == "message-id" }?["Value"]?.string
-        guard let id = header ?? mail["MessageID"]?.string, !id.isEmpty else { throw WebhookRejection.badRequest("an email without a Message-ID") }
+        guard let id = header ?? mail["MessageID"]?.string, !id.isEmpty else { throw .badRequest("an email without a Message-ID") }
         let p = IngestMessage(tenant: tenant, channel: channel, provider: .email, event: mail, receivedAtMs: receivedAtMs)
         return job(p, payload: p.payload(), uniqueKey: "email:\(channel):\(id)")
     }

@@ -153,7 +153,7 @@ public struct WebhookRoutes: Sendable {
                 }
                 verified.insert(secret)
             }
-            let made = try ProviderEvents.whatsappJobs(group, tenant: route.tenant, channel: route.channel, receivedAtMs: now)
+            let made = ProviderEvents.whatsappJobs(group, tenant: route.tenant, channel: route.channel, receivedAtMs: now)
             jobs += made.jobs
             dropped += made.skipped
         }

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 import FoundationEssentials
 
 /// Provider request signatures, checked on the raw bytes as received (never on re-serialised JSON).

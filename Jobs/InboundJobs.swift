@@ -37,12 +37,7 @@ extension IngestMessage {
     /// The job's JSON, as its `Codable` encoding reads it back, written without `JSONEncoder` (the webhook
     /// receiver makes one per event; a unit test holds the two encodings equal).
     public func payload() -> [UInt8] {
-        var fields: [String: JSONValue] = [
-            "tenant": .string(tenant.uuidString), "channel": .string(channel.uuidString), "provider": .string(provider.rawValue),
-            "event": event, "receivedAtMs": .number(Double(receivedAtMs)),
-        ]
-        if let contact { fields["contact"] = contact }
-        return JSONValue.object(fields).serialized()
+        inboundPayload(tenant: tenant, channel: channel, provider: provider, event: event, contact: contact, receivedAtMs: receivedAtMs)
     }
 }
 
@@ -71,9 +66,16 @@ public struct MessageStatusUpdate: JobParameters {
 extension MessageStatusUpdate {
     /// The job's JSON without `JSONEncoder` (see ``IngestMessage/payload()``).
     public func payload() -> [UInt8] {
-        JSONValue.object([
-            "tenant": .string(tenant.uuidString), "channel": .string(channel.uuidString), "provider": .string(provider.rawValue),
-            "event": event, "receivedAtMs": .number(Double(receivedAtMs)),
-        ]).serialized()
+        inboundPayload(tenant: tenant, channel: channel, provider: provider, event: event, contact: nil, receivedAtMs: receivedAtMs)
     }
+}
+
+/// The JSON both inbound job types share, keyed as their `Codable` encodings.
+private func inboundPayload(tenant: UUID, channel: UUID, provider: Provider, event: JSONValue, contact: JSONValue?, receivedAtMs: Int64) -> [UInt8] {
+    var fields: [String: JSONValue] = [
+        "tenant": .string(tenant.uuidString), "channel": .string(channel.uuidString), "provider": .string(provider.rawValue),
+        "event": event, "receivedAtMs": .number(Double(receivedAtMs)),
+    ]
+    if let contact { fields["contact"] = contact }
+    return JSONValue.object(fields).serialized()
 }

@@ -22,9 +22,7 @@ public struct DistributedLock: Sendable {
 
     /// `key`: 1–200 characters without `{` or `}` (it becomes the Redis Cluster hash tag of the lock's keys).
     public init(redis: RedisClient, key: String) throws(QueueError) {
-        guard (1...200).contains(key.count), !key.contains("{"), !key.contains("}") else {
-            throw QueueError(.invalidOptions, "lock key \"\(key)\" must be 1-200 characters without { or }")
-        }
+        try QueueKeys.validateTag(key, what: "lock key")
         self.redis = redis
         self.key = key
     }

@@ -55,6 +55,14 @@ public struct QueueKeys: Sendable, Hashable {
     public var stale: String { prefix + "stats:stale" }
     public var reclaimed: String { prefix + "stats:reclaimed" }
 
+    /// A user key that becomes a Redis Cluster hash tag (a lock's, a rate limit's): 1–200 characters without `{` or
+    /// `}`. `what` names it in the error ("lock key").
+    public static func validateTag(_ key: String, what: String) throws(QueueError) {
+        guard (1...200).contains(key.count), !key.contains("{"), !key.contains("}") else {
+            throw QueueError(.invalidOptions, "\(what) \"\(key)\" must be 1-200 characters without { or }")
+        }
+    }
+
     /// A queue name: letters, digits, `-`, `_`, `.`; 1–64 characters (it becomes part of every key).
     public static func validate(_ queue: String) throws(QueueError) {
         guard (1...64).contains(queue.count), queue.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {

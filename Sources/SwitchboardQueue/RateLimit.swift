@@ -38,9 +38,7 @@ public struct RateLimit: Sendable, Hashable, Codable {
 
     /// Checks the key (it becomes a hash tag) and the numbers.
     public func validate() throws(QueueError) {
-        guard (1...200).contains(key.count), !key.contains("{"), !key.contains("}") else {
-            throw QueueError(.invalidOptions, "rate limit key \"\(key)\" must be 1-200 characters without { or }")
-        }
+        try QueueKeys.validateTag(key, what: "rate limit key")
         guard limit >= 1, burst >= 1, period >= .milliseconds(1) else {
             throw QueueError(.invalidOptions, "a rate limit needs limit ≥ 1, burst ≥ 1 and a period of at least 1 ms")
         }

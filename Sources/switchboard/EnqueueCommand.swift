@@ -55,8 +55,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         guard count >= 1, count <= 1_000_000 else { throw ValidationError("--count must be between 1 and 1000000") }
         guard UniqueMode(rawValue: uniqueMode) != nil else { throw ValidationError("--unique-mode must be queued, active or idempotent") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
-        if let lock, lock.isEmpty || lock.count > 200 || lock.contains("{") || lock.contains("}") {
-            throw ValidationError("--lock must be 1-200 characters without { or }")
+        if let lock {
+            do { try QueueKeys.validateTag(lock, what: "--lock") } catch { throw ValidationError(error.message) }
         }
         try validateQueueName(queue)
         if debounce != nil && (unique != nil || delay != nil || count != 1) {

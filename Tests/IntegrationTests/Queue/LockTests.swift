@@ -41,18 +41,13 @@ struct LockTests {
         try await redis.shutdown()
     }
 
-    /// Starts `switchboard worker` with `arguments`; its output goes to a log file.
-    func startWorker(_ arguments: [String]) throws -> (pid: pid_t, log: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("lock-worker-\(UUID().uuidString.prefix(8)).log").path
-        return (try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log), log)
-    }
 
     @Test(.exclusive) func thirtyTwoSlotsOnTwoProcessesNeverHoldOneLockAtOnce() async throws {
         let redis = try makeRedis()
         let queue = uniqueQueueName("hammer")
         let key = "hammer-\(queue.suffix(8))"
         let lock = try DistributedLock(redis: redis, key: key)
-        let worker = try startWorker(["--queues", queue, "--processes", "2", "--concurrency", "16", "--grace", "5s"])
+        let worker = try startWorkerProcess(["--queues", queue, "--processes", "2", "--concurrency", "16", "--grace", "5s"])
         let hammers = (0..<32).map { _ in DiagnosticJobs.LockHammer(key: key, list: "log", seconds: 20, hold_ms: 2, ttl_ms: 2000, extend: true) }
         try await JobQueue(redis: redis).enqueue(batch: hammers, options: .init(queue: queue))
         let inspector = QueueInspector(redis: redis)
@@ -84,7 +79,7 @@ struct LockTests {
         let queue = uniqueQueueName("stopped")
         let key = "stopped-\(queue.suffix(8))"
         let lock = try DistributedLock(redis: redis, key: key)
-        let worker = try startWorker(["--queues", queue, "--processes", "1", "--concurrency", "1", "--grace", "5s"])
+        let worker = try startWorkerProcess(["--queues", queue, "--processes", "1", "--concurrency", "1", "--grace", "5s"])
         // One holder, holding 3 s on a 1 s TTL without extending (extension is what SIGSTOP would stop anyway).
         try await JobQueue(redis: redis).enqueue(
             DiagnosticJobs.LockHammer(key: key, list: "log", seconds: 0, hold_ms: 3000, ttl_ms: 1000, extend: false), options: .init(queue: queue))
@@ -190,10 +185,7 @@ struct PerKeyConcurrencyTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("perkey-kill")
         let key = "customer-\(queue.suffix(6))"
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("perkey-\(queue).log").path
-        let worker = try spawnWithCleanSignals(
-            [try TestEnvironment.switchboardBinary(), "worker", "--queues", queue, "--processes", "1", "--concurrency", "1", "--lease", "3s"],
-            outputPath: log)
+        let worker = try startWorkerProcess(["--queues", queue, "--processes", "1", "--concurrency", "1", "--lease", "3s"]).pid
         try await JobQueue(redis: redis).enqueue(name: "sleep", payloads: [Array(#"{"ms": 30000}"#.utf8)], options: .init(queue: queue, lock: key))
         let lock = try DistributedLock(redis: redis, key: key)
         try await expectEventually { try await redis.command(["EXISTS", .string(lock.prefix + "holder")]).int == 1 }

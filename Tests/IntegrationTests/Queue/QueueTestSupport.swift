@@ -24,6 +24,13 @@ func fastWorkerOptions(queue: String, concurrency: Int = 4) -> WorkerOptions {
     return o
 }
 
+/// Starts the built `switchboard worker` with `arguments` (clean signal mask); its output goes to a log file to quote
+/// in failures.
+func startWorkerProcess(_ arguments: [String]) throws -> (pid: pid_t, log: String) {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString.prefix(8)).log").path
+    return (try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log), log)
+}
+
 /// Runs a worker while `body` runs, then stops it and waits for it to finish draining.
 func withWorker(
     redis: RedisClient, options: WorkerOptions, register: (JobRegistry) -> Void = { _ in },

@@ -8,11 +8,7 @@ import Testing
 @Suite("Worker processes", .serialized, .exclusive, .timeLimit(.minutes(5)))
 struct WorkerProcessTests {
     /// Starts `switchboard worker` with `arguments`; its output goes to a log file named in failures.
-    func startWorker(_ arguments: [String]) throws -> (pid: pid_t, log: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString.prefix(8)).log").path
-        let pid = try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log)
-        return (pid, log)
-    }
+    func startWorker(_ arguments: [String]) throws -> (pid: pid_t, log: String) { try startWorkerProcess(arguments) }
 
     /// The live child workers (id, pid) serving `queue`, from their heartbeats.
     func children(of queue: String, redis: RedisClient) async throws -> [(id: String, pid: Int32)] {

@@ -77,9 +77,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [
-                .embedInCode("Scripts/prelude.lua"), .embedInCode("Scripts/enqueue.lua"), .embedInCode("Scripts/take.lua"), .embedInCode("Scripts/complete.lua"),
-                .embedInCode("Scripts/fail.lua"), .embedInCode("Scripts/extend.lua"), .embedInCode("Scripts/requeue.lua"),
-                .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"), .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"), .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"), .embedInCode("Scripts/ratelimit.lua"),
+                .embedInCode("Scripts/prelude.lua"), .embedInCode("Scripts/enqueue.lua"), .embedInCode("Scripts/take.lua"),
+                .embedInCode("Scripts/complete.lua"), .embedInCode("Scripts/fail.lua"), .embedInCode("Scripts/extend.lua"),
+                .embedInCode("Scripts/requeue.lua"), .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"),
+                .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"),
+                .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"),
+                .embedInCode("Scripts/ratelimit.lua"), .embedInCode("Scripts/semaphore.lua"), .embedInCode("Scripts/relay.lua"),
+                .embedInCode("Scripts/outbox.lua"),
             ],
             swiftSettings: swiftSettings),
 

@@ -3,32 +3,41 @@ import Synchronization
 
 /// Sends completions to Redis in batches without adding latency: when no flush is in flight a completion goes out
 /// at once; completions that arrive meanwhile wait for the flush in flight and then go together, one `complete`
-/// call per queue. Each caller learns whether its own job was completed or refused as stale.
+/// call per queue. Each caller learns whether its own job was completed or refused as stale. A job's successors
+/// (chains) go in the same call, so they are stored atomically with its completion.
 final class CompletionBatcher: Sendable {
     typealias Waiter = CheckedContinuation<Bool, any Error>
     private struct Pending {
         let job: LeasedJob
+        /// '' or a JSON array of successor specs, stored with the completion.
+        let successors: [UInt8]
         let waiter: Waiter
     }
 
     private let redis: RedisClient
     private let retention: Retention
+    private let relayGrace: Duration
     private let state = Mutex<(pending: [Pending], closed: Bool)>(([], false))
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
-    init(redis: RedisClient, retention: Retention) {
+    init(redis: RedisClient, retention: Retention, relayGrace: Duration) {
         self.redis = redis
         self.retention = retention
+        self.relayGrace = relayGrace
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Completes `job`; returns false when Redis refused it as stale.
-    func complete(_ job: LeasedJob) async throws -> Bool {
-        try await withCheckedThrowingContinuation { (waiter: Waiter) in
+    /// Completes `job`, storing its successors in the same step; returns false when Redis refused it as stale.
+    func complete(_ job: LeasedJob, successors: [Successor]) async throws -> Bool {
+        var blob: [UInt8] = []
+        if !successors.isEmpty {
+            blob = [UInt8(ascii: "[")] + Array(successors.map(\.spec).joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
+        }
+        return try await withCheckedThrowingContinuation { (waiter: Waiter) in
             let accepted = state.withLock { s -> Bool in
                 if s.closed { return false }
-                s.pending.append(Pending(job: job, waiter: waiter))
+                s.pending.append(Pending(job: job, successors: blob, waiter: waiter))
                 return true
             }
             if accepted {
@@ -68,8 +77,9 @@ final class CompletionBatcher: Sendable {
                 do {
                     let reply = try await redis.evaluate(
                         QueueScripts.complete, keys: [.string(keys.active), .string(keys.done)],
-                        arguments: [.string(keys.prefix), .string(utcDay()), .int(retention.count), .int(retention.age.milliseconds)]
-                            + chunk.flatMap { [RedisArgument.string($0.job.id), .string($0.job.token)] })
+                        arguments: [.string(keys.prefix), .string(utcDay()), .string(queue), .int(retention.count), .int(retention.age.milliseconds),
+                                    .int(relayGrace.milliseconds)]
+                            + chunk.flatMap { [RedisArgument.string($0.job.id), .string($0.job.token), .bytes($0.successors)] })
                     let results = reply.array ?? []
                     for (i, item) in chunk.enumerated() { item.waiter.resume(returning: results.indices.contains(i) && results[i].int == 1) }
                 } catch {

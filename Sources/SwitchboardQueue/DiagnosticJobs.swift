@@ -8,6 +8,7 @@ public import SwitchboardRedis
 /// | `sleep` | `{"ms": 250}` | sleeps (cancellable) |
 /// | `fail` | `{"times": 3}` | fails its first `times` attempts, then succeeds |
 /// | `probe` | `{"ms": 50, "set": "name"}` | sleeps, then adds its job id to the Redis set `name` and increments `name:count`, so lost and duplicated runs can be counted from outside |
+/// | `chain` | `{"set": "name", "steps": 3, "fanout": 1, "next_queue": "q", "ms": 0}` | records itself like `probe` (and its parent in the hash `name:parent`), then, if `steps` > 1, enqueues `fanout` successors with `steps` − 1 on its success (``JobContext/enqueueOnSuccess(_:options:)``), on `next_queue` or its own queue |
 /// | `stamp` | `{"t_us": 1763900000000000, "list": "name"}` | pushes (now − t_us) in microseconds onto the list `name`: pickup latency for `switchboard bench` |
 /// | `lock-hammer` | `{"key": "k", "list": "log", "seconds": 20, "hold_ms": 5, "ttl_ms": 1000, "extend": true}` | for `seconds`, takes lock `k` again and again, holds it `hold_ms`, and appends "fence start_us end_us" (Redis clock) to the lock's fenced list `log` (`sb:{lock:k}:log`); with `extend: false` it holds without extending and writes even after losing the lock, so the fencing check can be seen refusing it |
 public enum DiagnosticJobs {
@@ -35,6 +36,20 @@ public enum DiagnosticJobs {
         public init(ms: Int, set: String) {
             self.ms = ms
             self.set = set
+        }
+    }
+
+    public struct Chain: JobParameters {
+        public static let jobName = "chain"
+        public let set: String
+        public let steps: Int
+        public var fanout: Int? = nil
+        public var next_queue: String? = nil
+        public var ms: Int? = nil
+        /// The parent's id: the result each step hands to the next.
+        public var from: String? = nil
+        public init(set: String, steps: Int, fanout: Int? = nil, next_queue: String? = nil, ms: Int? = nil, from: String? = nil) {
+            (self.set, self.steps, self.fanout, self.next_queue, self.ms, self.from) = (set, steps, fanout, next_queue, ms, from)
         }
     }
 
@@ -67,7 +82,7 @@ public enum DiagnosticJobs {
         public var description: String { "planned failure on attempt \(attempt)" }
     }
 
-    /// Registers all four in `registry`; `probe` writes through `redis`.
+    /// Registers them all in `registry`; `probe` writes through `redis`.
     public static func register(in registry: JobRegistry, redis: RedisClient) {
         registry.register(Noop.self) { _, _ in }
         registry.register(Sleep.self) { p, _ in try await Task.sleep(for: .milliseconds(p.ms)) }
@@ -77,6 +92,17 @@ public enum DiagnosticJobs {
         registry.register(Probe.self) { p, context in
             if p.ms > 0 { try await Task.sleep(for: .milliseconds(p.ms)) }
             _ = try await redis.pipeline([["SADD", .string(p.set), .string(context.id)], ["INCR", .string(p.set + ":count")]])
+        }
+        registry.register(Chain.self) { p, context in
+            if let ms = p.ms, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
+            var commands: [[RedisArgument]] = [["SADD", .string(p.set), .string(context.id)], ["INCR", .string(p.set + ":count")]]
+            if let from = p.from { commands.append(["HSET", .string(p.set + ":parent"), .string(context.id), .string(from)]) }
+            _ = try await redis.pipeline(commands)
+            guard p.steps > 1 else { return }
+            for _ in 0..<max(1, p.fanout ?? 1) {
+                let next = Chain(set: p.set, steps: p.steps - 1, fanout: p.fanout, next_queue: p.next_queue, ms: p.ms, from: context.id)
+                try context.enqueueOnSuccess(next, options: .init(queue: p.next_queue ?? context.queue))
+            }
         }
         registry.register(Stamp.self) { p, _ in
             try await redis.command(["RPUSH", .string(p.list), .int(nowMicroseconds() - p.t_us)])

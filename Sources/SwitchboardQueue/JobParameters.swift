@@ -22,6 +22,9 @@ public protocol JobParameters: Codable, Sendable {
     /// Run within this rate limit (built from the parameters: per provider, per tenant): a job over it waits, without
     /// using an attempt. Default nil.
     var rateLimit: RateLimit? { get }
+    /// Run at most `limit` at once per key (built from the parameters: `ConcurrencyLimit(key: "tenant:\(tenantID)",
+    /// limit: 3)`): a job whose key is full waits, without using an attempt. Default nil.
+    var concurrencyLimit: ConcurrencyLimit? { get }
 }
 
 extension JobParameters {
@@ -30,6 +33,7 @@ extension JobParameters {
     public static var timeout: Duration { .seconds(300) }
     public var lockKey: String? { nil }
     public var rateLimit: RateLimit? { nil }
+    public var concurrencyLimit: ConcurrencyLimit? { nil }
 }
 
 /// How a unique key holds back duplicates.
@@ -63,11 +67,15 @@ public struct DebounceOptions: Sendable, Hashable {
     public var window: Duration
     /// …but never past the first enqueue of the burst + max wait, so a steady stream still runs every max wait.
     public var maxWait: Duration
+    /// Also keep every enqueue's parameters, in order (up to 1,000), for the handler:
+    /// ``JobContext/collected(_:)``. The burst's first enqueue decides. Default false: only the last parameters.
+    public var collect: Bool
 
-    public init(key: String, window: Duration, maxWait: Duration) {
+    public init(key: String, window: Duration, maxWait: Duration, collect: Bool = false) {
         self.key = key
         self.window = window
         self.maxWait = maxWait
+        self.collect = collect
     }
 }
 
@@ -86,11 +94,14 @@ public struct JobOptions: Sendable {
     public var debounce: DebounceOptions?
     /// Run within this rate limit (see ``JobParameters/rateLimit``); nil takes the parameters' own.
     public var rateLimit: RateLimit?
+    /// Run at most so many at once per key (see ``JobParameters/concurrencyLimit``); nil takes the parameters' own.
+    public var concurrency: ConcurrencyLimit?
 
     public init(
         queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil,
-        lock: String? = nil, debounce: DebounceOptions? = nil, rateLimit: RateLimit? = nil
+        lock: String? = nil, debounce: DebounceOptions? = nil, rateLimit: RateLimit? = nil, concurrency: ConcurrencyLimit? = nil
     ) {
+        self.concurrency = concurrency
         self.rateLimit = rateLimit
         self.debounce = debounce
         self.queue = queue
@@ -102,7 +113,7 @@ public struct JobOptions: Sendable {
     }
 }
 
-/// What the worker reads back from a stored job: the effective retry policy, timeout and lock.
+/// What the worker reads back from a stored job: the effective retry policy, timeout, lock and limits.
 struct StoredOptions: Codable, Sendable, Hashable {
     var retry: RetryPolicy
     var timeoutMs: Int64
@@ -110,6 +121,8 @@ struct StoredOptions: Codable, Sendable, Hashable {
     var lock: String? = nil
     /// The rate limit it runs within, if any.
     var rate: RateLimit? = nil
+    /// The per-key concurrency limit it runs within, if any.
+    var concurrency: ConcurrencyLimit? = nil
 
-    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock, rate }
+    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock, rate, concurrency }
 }

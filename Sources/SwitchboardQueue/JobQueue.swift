@@ -32,16 +32,9 @@ public struct JobQueue: Sendable {
         } catch {
             throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
         }
-        let resolved = JobOptions(
-            queue: options.queue ?? P.queue, delay: options.delay, unique: options.unique,
-            retryPolicy: options.retryPolicy ?? P.retryPolicy, timeout: options.timeout ?? P.timeout, lock: options.lock,
-            debounce: options.debounce, rateLimit: options.rateLimit)
-        // Each job may name its own lock (built from its parameters).
+        // Each job may name its own lock and limits (built from its parameters).
         return try await enqueue(jobs: zip(batch, payloads).map { parameters, payload in
-            var own = resolved
-            if own.lock == nil { own.lock = parameters.lockKey }
-            if own.rateLimit == nil { own.rateLimit = parameters.rateLimit }
-            return NewJob(name: P.jobName, payload: payload, options: own)
+            NewJob(name: P.jobName, payload: payload, options: options.resolved(for: parameters))
         })
     }
 
@@ -86,11 +79,8 @@ public struct JobQueue: Sendable {
             try QueueKeys.validate(queue)
             guard !job.name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
             if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
-            let retry = options.retryPolicy ?? .default
-            if let lock = options.lock { _ = try DistributedLock(redis: redis, key: lock) }  // checks the key
-            try options.rateLimit?.validate()
-            let stored = StoredOptions(
-                retry: retry, timeoutMs: (options.timeout ?? .seconds(300)).milliseconds, lock: options.lock, rate: options.rateLimit)
+            let stored = try options.stored()
+            let retry = stored.retry
             let optionsJSON: [UInt8]
             if let cached = encodedOptions[stored] {
                 optionsJSON = cached
@@ -155,9 +145,8 @@ public struct JobQueue: Sendable {
         }
         let queue = job.options.queue ?? "default"
         try QueueKeys.validate(queue)
-        let retry = job.options.retryPolicy ?? .default
-        let stored = StoredOptions(
-            retry: retry, timeoutMs: (job.options.timeout ?? .seconds(300)).milliseconds, lock: job.options.lock, rate: job.options.rateLimit)
+        let stored = try job.options.stored()
+        let retry = stored.retry
         let keys = QueueKeys(queue: queue)
         try await register(queue: queue)
         let reply = try await redis.evaluate(
@@ -165,6 +154,7 @@ public struct JobQueue: Sendable {
             arguments: [
                 .string(keys.prefix), .string(queue), .string(JobID.make()), .string(job.name), .bytes(job.payload), .int(retry.maxAttempts),
                 .bytes(Array(try JSONEncoder().encode(stored))), .int(debounce.window.milliseconds), .int(debounce.maxWait.milliseconds),
+                .string(debounce.collect ? "1" : "0"),
             ])
         guard let id = reply.array?.first?.string else { throw QueueError(.unexpectedReply, "debounce returned \(reply)") }
         return id
@@ -175,6 +165,30 @@ public struct JobQueue: Sendable {
         guard !Self.registered.withLock({ $0.contains(queue) }) else { return }
         _ = try await redis.command(["SADD", .string(QueueKeys.registry), .string(queue)])
         Self.registered.withLock { _ = $0.insert(queue) }
+    }
+}
+
+extension JobOptions {
+    /// These options with the job type's defaults, and the parameters' own lock and limits, filled in.
+    func resolved<P: JobParameters>(for parameters: P) -> JobOptions {
+        var o = self
+        o.queue = o.queue ?? P.queue
+        o.retryPolicy = o.retryPolicy ?? P.retryPolicy
+        o.timeout = o.timeout ?? P.timeout
+        o.lock = o.lock ?? parameters.lockKey
+        o.rateLimit = o.rateLimit ?? parameters.rateLimit
+        o.concurrency = o.concurrency ?? parameters.concurrencyLimit
+        return o
+    }
+
+    /// What the worker reads back, after checking the keys and limits (each becomes a Redis hash tag).
+    func stored() throws(QueueError) -> StoredOptions {
+        if let lock { try QueueKeys.validateTag(lock, what: "lock key") }
+        try rateLimit?.validate()
+        try concurrency?.validate()
+        return StoredOptions(
+            retry: retryPolicy ?? .default, timeoutMs: (timeout ?? .seconds(300)).milliseconds, lock: lock, rate: rateLimit,
+            concurrency: concurrency)
     }
 }
 

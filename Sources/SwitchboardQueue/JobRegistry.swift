@@ -20,6 +20,21 @@ public struct JobContext: Sendable {
     public var rateAdmittedAtMicros: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata.
     public var logger: Logger
+    /// What ``enqueueOnSuccess(_:options:)`` collected.
+    let successors = SuccessorList()
+    /// A collecting debounced job's burst (JSON array of payloads).
+    var collectedJSON: [UInt8]? = nil
+
+    /// For a job debounced with ``DebounceOptions/collect``: the parameters of every enqueue of its burst, oldest
+    /// first (the last one is also the job's own parameters). Empty for any other job.
+    public func collected<P: JobParameters>(_ parameters: P.Type) throws -> [P] {
+        guard let collectedJSON else { return [] }
+        do {
+            return try JSONDecoder().decode([P].self, from: Data(collectedJSON))
+        } catch {
+            throw DoNotRetry("collected parameters of \(P.jobName) do not decode as \(P.self): \(type(of: error))")
+        }
+    }
 }
 
 /// Handlers by job name. Register every job type a worker should run before starting it.

@@ -16,6 +16,8 @@ public struct JobSnapshot: Sendable, Hashable {
     /// The error history as stored (a JSON array of {attempt, at_ms, message}), or nil.
     public let errorsJSON: String?
     public let uniqueKey: String?
+    /// For a successor (chains): the job whose completion created it.
+    public let parent: String?
 }
 
 /// One queue at a glance.
@@ -32,6 +34,9 @@ public struct QueueStats: Sendable, Hashable, Codable {
     public let processedToday: Int64
     public let failedToday: Int64
     public let paused: Bool
+    /// Successors of this queue's completed jobs not yet relayed to their own queue (normally 0; a backlog means no
+    /// worker serves this queue to sweep them).
+    public let outbox: Int
 }
 
 /// One worker process as its heartbeat describes it.
@@ -70,7 +75,7 @@ public struct QueueInspector: Sendable {
             id: id, queue: queue, name: text("name") ?? "", state: text("state") ?? "unknown",
             attempt: Int(fields["attempt"]?.int ?? 0), maxAttempts: Int(fields["max_attempts"]?.int ?? 0),
             fencingToken: fields["token"]?.int ?? 0, leaseOwner: text("lease_owner"), payload: fields["payload"]?.bytes ?? [],
-            errorsJSON: text("errors"), uniqueKey: text("unique_key"))
+            errorsJSON: text("errors"), uniqueKey: text("unique_key"), parent: text("parent"))
     }
 
     /// Sizes of each state of `queue` (keys: ready, scheduled, retry, active, dead, done).
@@ -85,7 +90,7 @@ public struct QueueInspector: Sendable {
         let r = try await redis.pipeline([
             ["LLEN", .string(k.ready)], ["ZCARD", .string(k.scheduled)], ["ZCARD", .string(k.retry)], ["ZCARD", .string(k.active)],
             ["ZCARD", .string(k.dead)], ["ZCARD", .string(k.done)], ["LINDEX", .string(k.ready), 0], ["TIME"],
-            ["GET", .string(k.processedToday)], ["GET", .string(k.failedToday)], ["EXISTS", .string(k.paused)],
+            ["GET", .string(k.processedToday)], ["GET", .string(k.failedToday)], ["EXISTS", .string(k.paused)], ["HLEN", .string(k.outbox)],
         ])
         var latency: Int64 = 0
         if let head = r[6].string, let time = r[7].array, time.count == 2, let s = time[0].int, let us = time[1].int,
@@ -96,7 +101,7 @@ public struct QueueInspector: Sendable {
         func n(_ i: Int) -> Int { Int(r[i].int ?? 0) }
         return QueueStats(
             queue: queue, ready: n(0), scheduled: n(1), retry: n(2), active: n(3), dead: n(4), done: n(5), latencyMs: latency,
-            processedToday: r[8].int ?? 0, failedToday: r[9].int ?? 0, paused: r[10].int == 1)
+            processedToday: r[8].int ?? 0, failedToday: r[9].int ?? 0, paused: r[10].int == 1, outbox: n(11))
     }
 
     /// Every queue enqueued to, sorted.

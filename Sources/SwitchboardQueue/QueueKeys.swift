@@ -12,6 +12,8 @@
 /// | `sb:{q}:job:<id>` | hash | the job: name, payload, state, attempt, token, lease owner, errors, options |
 /// | `sb:{q}:unique:<key>` | string | id of the job holding a unique key, or `done:<id>`: an idempotency record after it finished |
 /// | `sb:{q}:series:<name>` | hash | a recurring series (scheduler entry): cursor, newest tick fired, count |
+/// | `sb:{q}:outbox`, `sb:{q}:outbox:due` | hash, zset | successors of completed jobs to relay to other queues, and when a sweep may |
+/// | `sb:{q}:relayed:<id>` | string | a successor relayed here (its parent's id), kept an hour against a second relay |
 /// | `sb:{q}:doorbell` | list | wake-up tokens for blocked workers |
 /// | `sb:{q}:paused` | string | present while the queue is paused |
 /// | `sb:{q}:stats:processed:<yyyymmdd>`, `…:failed:<day>` | counters | per day, kept 8 days |
@@ -43,6 +45,12 @@ public struct QueueKeys: Sendable, Hashable {
     public var doorbell: String { prefix + "doorbell" }
     public var paused: String { prefix + "paused" }
     public func job(_ id: String) -> String { prefix + "job:" + id }
+    /// Successors of this queue's completed jobs waiting to be relayed to other queues: id → spec.
+    public var outbox: String { prefix + "outbox" }
+    /// When each outbox entry may be relayed by a sweep (ms).
+    public var outboxDue: String { prefix + "outbox:due" }
+    /// The record that a successor was relayed here (its parent's id), for ``WorkerOptions/relayRecordTTL``.
+    public func relayed(_ id: String) -> String { prefix + "relayed:" + id }
     public func unique(_ key: String) -> String { prefix + "unique:" + key }
     /// A recurring series' record (a scheduler entry's cursor and last fire).
     public func series(_ name: String) -> String { prefix + "series:" + name }

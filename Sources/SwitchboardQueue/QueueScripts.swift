@@ -18,6 +18,9 @@ enum QueueScripts {
     static let fencedAppend = script("fenced_append", PackageResources.fenced_append_lua)
     static let debounce = script("debounce", PackageResources.debounce_lua)
     static let rateLimit = script("ratelimit", PackageResources.ratelimit_lua)
+    static let semaphore = script("semaphore", PackageResources.semaphore_lua)
+    static let relay = script("relay", PackageResources.relay_lua)
+    static let outbox = script("outbox", PackageResources.outbox_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

@@ -2,10 +2,18 @@ import Synchronization
 import Logging
 import SwitchboardRedis
 
-/// Jobs under a rate limit (``JobParameters/rateLimit``) or a lock (``JobParameters/lockKey``). The limit is checked
-/// first, then the lock is taken for one lease, extended with the heartbeat and released when the handler returns.
-/// A job over its limit, or whose lock is busy, is put back (scheduled) without using an attempt.
+/// Jobs under a rate limit (``JobParameters/rateLimit``), a per-key concurrency limit
+/// (``JobParameters/concurrencyLimit``) or a lock (``JobParameters/lockKey``). The rate limit is checked first, then
+/// the concurrency slot and the lock are taken for one lease each, extended with the heartbeat and released when the
+/// job's outcome is recorded. A job over its limit, or whose key is full or lock busy, is put back (scheduled)
+/// without using an attempt.
 extension QueueWorker {
+    /// Something a running job holds besides its lease, extended with it.
+    enum Hold: Sendable {
+        case lock(key: String, owner: String)
+        case slot(ConcurrencyLimit, owner: String)
+    }
+
     /// Admits the job under its rate limit, or puts it back until it may run. Nil when it was put back.
     func admit(_ limit: RateLimit, for job: LeasedJob) async -> Result<Int64, any Error>? {
         do {
@@ -16,6 +24,63 @@ extension QueueWorker {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Takes the job's concurrency slot, then its lock, each for one lease. Returns the lock's fencing number (nil
+    /// without a lock), or nil when the key was full or the lock busy: then whatever it took is given back and the
+    /// job is put back 200–400 ms out, attempt unchanged. An error leaves what was taken to ``releaseHolds(of:)``.
+    func takeHolds(for job: LeasedJob) async -> Result<Int64?, any Error>? {
+        let owner = "\(options.workerID):\(job.id):\(job.token)"
+        do {
+            if let limit = job.options.concurrency {
+                guard try await limit.acquire(owner: owner, ttl: options.leaseDuration, on: redis) else {
+                    await putBack(job, after: busyPause, outcome: "concurrency_full")
+                    return nil
+                }
+                note(.slot(limit, owner: owner), for: job)
+            }
+            guard let key = job.options.lock else { return .success(nil) }
+            guard let fence = try await DistributedLock(redis: redis, key: key).acquire(owner: owner, ttl: options.leaseDuration) else {
+                await release(removeHolds(of: job))
+                await putBack(job, after: busyPause, outcome: "lock_busy")
+                return nil
+            }
+            note(.lock(key: key, owner: owner), for: job)
+            return .success(fence)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private var busyPause: Duration { .milliseconds(Int64.random(in: 200...400)) }
+
+    private func note(_ hold: Hold, for job: LeasedJob) {
+        state.withLock { s in if s.running[job.id]?.token == job.token { s.running[job.id]?.holds.append(hold) } }
+    }
+
+    /// Takes this run's holds out of the running table (so the heartbeat stops extending them).
+    func removeHolds(of job: LeasedJob) -> [Hold] {
+        state.withLock { s in
+            guard s.running[job.id]?.token == job.token, let holds = s.running[job.id]?.holds else { return [] }
+            s.running[job.id]?.holds = []
+            return holds
+        }
+    }
+
+    /// Gives the holds back. A release that fails leaves the hold to lapse with its TTL (one lease).
+    func release(_ holds: [Hold]) async {
+        for hold in holds {
+            switch hold {
+            case .lock(let key, let owner): _ = try? await DistributedLock(redis: redis, key: key).release(owner: owner)
+            case .slot(let limit, let owner): _ = try? await limit.release(owner: owner, on: redis)
+            }
+        }
+    }
+
+    /// Releases the job's holds in the background (from a `defer`).
+    func releaseHolds(of job: LeasedJob) {
+        let holds = removeHolds(of: job)
+        if !holds.isEmpty { Task { await self.release(holds) } }
     }
 
     /// Frees the job's slot and schedules it `delay` out with its attempt restored.
@@ -36,45 +101,25 @@ extension QueueWorker {
         }.value
     }
 
-    enum LockOutcome { case held(Int64), busy, failed(any Error) }
-
-    /// Takes the job's lock for one lease; if another job holds it, hands this one back (scheduled 200–400 ms out,
-    /// attempt unchanged). The heartbeat extends the lock with the lease.
-    func takeLock(_ key: String, for job: LeasedJob) async -> LockOutcome {
-        let owner = "\(options.workerID):\(job.id):\(job.token)"
-        do {
-            let lock = try DistributedLock(redis: redis, key: key)
-            if let fence = try await lock.acquire(owner: owner, ttl: options.leaseDuration) {
-                state.withLock { $0.running[job.id]?.lock = (key, owner) }
-                return .held(fence)
+    /// Called by the heartbeat: locks and slots held by running jobs last as long as their leases; one found lost
+    /// cancels its job, as a lost lease does.
+    func extendHolds() async {
+        let held = state.withLock { $0.running.flatMap { id, r in r.holds.map { (id: id, hold: $0) } } }
+        for (id, hold) in held {
+            let kept: Bool?
+            switch hold {
+            case .lock(let key, let owner):
+                kept = try? await DistributedLock(redis: redis, key: key).extend(owner: owner, ttl: options.leaseDuration)
+            case .slot(let limit, let owner):
+                kept = try? await limit.extend(owner: owner, ttl: options.leaseDuration, on: redis)
             }
-            await putBack(job, after: .milliseconds(Int64.random(in: 200...400)), outcome: "lock_busy")
-            return .busy
-        } catch {
-            return .failed(error)
-        }
-    }
-
-    func releaseLock(of job: LeasedJob) {
-        guard let lock = state.withLock({ s in s.running[job.id]?.token == job.token ? s.running[job.id]?.lock : nil }) else { return }
-        let redis = self.redis
-        Task { _ = try? await DistributedLock(redis: redis, key: lock.key).release(owner: lock.owner) }
-    }
-
-    /// Called by the heartbeat: locks held by running jobs last as long as their leases; a lock found lost cancels
-    /// its job, as a lost lease does.
-    func extendLocks() async {
-        let locked = state.withLock { $0.running.compactMap { id, r in r.lock.map { (id: id, key: $0.key, owner: $0.owner) } } }
-        for held in locked {
-            guard let lock = try? DistributedLock(redis: redis, key: held.key) else { continue }
-            if (try? await lock.extend(owner: held.owner, ttl: options.leaseDuration)) == false {
-                logger.warning("a job's lock was lost; cancelling it", metadata: ["job.id": "\(held.id)", "lock": "\(held.key)"])
-                let task = state.withLock { s -> Task<Void, Never>? in
-                    s.running[held.id]?.lost = true
-                    return s.running[held.id]?.task
-                }
-                task?.cancel()
+            guard kept == false else { continue }  // nil: Redis unreachable; the lease check decides
+            logger.warning("a job's lock or concurrency slot was lost; cancelling it", metadata: ["job.id": "\(id)"])
+            let task = state.withLock { s -> Task<Void, Never>? in
+                s.running[id]?.lost = true
+                return s.running[id]?.task
             }
+            task?.cancel()
         }
     }
 }

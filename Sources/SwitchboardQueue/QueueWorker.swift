@@ -46,8 +46,9 @@ public final class QueueWorker: Service, Sendable {
         var task: Task<Void, Never>?
         var lost = false
         var timedOut = false
-        /// The lock the job holds while it runs (extended with the lease, released when the handler returns).
-        var lock: (key: String, owner: String)? = nil
+        /// The lock and concurrency slot the job holds while it runs (extended with the lease, released when its
+        /// outcome is recorded).
+        var holds: [Hold] = []
     }
 
     /// - Parameter redis: a client with at least 3 + (number of queues) connections: one per queue blocks on its doorbell,
@@ -60,7 +61,7 @@ public final class QueueWorker: Service, Sendable {
         logger[metadataKey: "worker.id"] = "\(options.workerID)"
         self.logger = logger
         (slotFreed, slotFreedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        completions = CompletionBatcher(redis: redis, retention: options.doneRetention)
+        completions = CompletionBatcher(redis: redis, retention: options.doneRetention, relayGrace: options.relayGrace)
     }
 
     /// Jobs finished (completed, failed or handed back) by this worker so far.
@@ -230,7 +231,7 @@ public final class QueueWorker: Service, Sendable {
         jobLogger[metadataKey: "queue"] = "\(job.queue)"
         var context = JobContext(
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
-            fencingToken: Int64(job.token) ?? 0, logger: jobLogger)
+            fencingToken: Int64(job.token) ?? 0, logger: jobLogger, collectedJSON: job.collected)
         var failure: (any Error)?
         if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
         if failure == nil, let limit = job.options.rate {
@@ -240,14 +241,14 @@ public final class QueueWorker: Service, Sendable {
             case nil: return  // put back until the limit allows it, attempt unchanged
             }
         }
-        if failure == nil, let key = job.options.lock {
-            switch await takeLock(key, for: job) {
-            case .held(let fence): context.lockFence = fence
-            case .busy: return  // put back for a moment, attempt unchanged
-            case .failed(let error): failure = error
+        defer { releaseHolds(of: job) }
+        if failure == nil {
+            switch await takeHolds(for: job) {
+            case .success(let fence)?: context.lockFence = fence
+            case .failure(let error)?: failure = error
+            case nil: return  // put back for a moment, attempt unchanged
             }
         }
-        defer { releaseLock(of: job) }
         metrics.pickedUp(queue: job.queue, afterMilliseconds: nowMilliseconds() - job.readyAtMs)
         let startedAt = ContinuousClock.now
         defer { metrics.ran(queue: job.queue, name: job.name, for: ContinuousClock.now - startedAt) }
@@ -273,10 +274,15 @@ public final class QueueWorker: Service, Sendable {
         }
         // The job's task may be cancelled (timeout, drain); recording the outcome must not be, so it runs in a task of
         // its own that this one waits for.
-        await Task { await self.record(job, failure: failure, handingBack: handingBack, timedOut: timedOut, logger: jobLogger) }.value
+        let successors = context.successors.all
+        await Task {
+            await self.record(job, failure: failure, successors: successors, handingBack: handingBack, timedOut: timedOut, logger: jobLogger)
+        }.value
     }
 
-    private func record(_ job: LeasedJob, failure: (any Error)?, handingBack: Bool, timedOut: Bool, logger jobLogger: Logger) async {
+    private func record(
+        _ job: LeasedJob, failure: (any Error)?, successors: [Successor], handingBack: Bool, timedOut: Bool, logger jobLogger: Logger
+    ) async {
         do {
             if handingBack && !timedOut {
                 try await requeue(job)
@@ -290,7 +296,7 @@ public final class QueueWorker: Service, Sendable {
                 jobLogger.info("failed", metadata: ["error": "\(describe(reason))", "outcome": "\(outcome)"])
                 metrics.finished(queue: job.queue, name: job.name, outcome: outcome == "retry" || outcome == "dead" ? outcome : "stale")
             } else {
-                try await complete(job)
+                try await complete(job, successors: successors)
                 jobLogger.debug("completed")
             }
         } catch {
@@ -299,9 +305,14 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    private func complete(_ job: LeasedJob) async throws {
-        if try await completions.complete(job) {
+    private func complete(_ job: LeasedJob, successors: [Successor]) async throws {
+        if try await completions.complete(job, successors: successors) {
             metrics.finished(queue: job.queue, name: job.name, outcome: "completed")
+            let elsewhere = successors.filter { $0.queue != job.queue }
+            if !elsewhere.isEmpty {
+                options.testFault?.hit(.afterComplete)
+                await relay(elsewhere, from: job.queue)
+            }
         } else {
             logger.info("completion refused: the lease was taken over", metadata: ["job.id": "\(job.id)"])
             metrics.finished(queue: job.queue, name: job.name, outcome: "stale")
@@ -335,6 +346,7 @@ public final class QueueWorker: Service, Sendable {
         while !state.withLock({ $0.stopping && $0.running.isEmpty }) {
             try? await Task.sleep(for: options.heartbeatInterval)
             await heartbeat()
+            if !state.withLock({ $0.stopping }) { await sweepOutboxes() }
         }
     }
 
@@ -360,7 +372,7 @@ public final class QueueWorker: Service, Sendable {
                 logger.info("heartbeat failed; leases lapse if Redis stays unreachable", metadata: ["error": "\(error)"])
             }
         }
-        await extendLocks()
+        await extendHolds()
         let record: [RedisArgument] = [
             "HSET", .string(QueueKeys.worker(options.workerID)), "pid", .int(getpid()), "queues", .string(options.queues.joined(separator: ",")),
             "concurrency", .int(options.concurrency), "busy", .int(running.count), "beat_ms", .int(nowMilliseconds()),

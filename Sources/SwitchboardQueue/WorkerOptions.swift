@@ -33,6 +33,15 @@ public struct WorkerOptions: Sendable {
     public var hardTimeoutGrace: Duration = .seconds(30)
     /// Called (from the heartbeat) with the id of a job past its hard timeout. Default: nothing.
     public var onHardTimeout: @Sendable (_ jobID: String) -> Void = { _ in }
+    /// How long the worker that completed a job has to relay its successors for other queues (chains) before any
+    /// worker's outbox sweep (every heartbeat) may relay them instead. Default 5 s.
+    public var relayGrace: Duration = .seconds(5)
+    /// How long a relayed successor's record (`sb:{q}:relayed:<id>`) keeps a second relay of it from creating it
+    /// again. A second relay happens only when a worker died between relaying and acknowledging; any worker on the
+    /// parent's queue repeats it within ``relayGrace`` plus a heartbeat. Default 1 h.
+    public var relayRecordTTL: Duration = .seconds(3600)
+    /// For tests: SIGKILL this process at a point of the successor relay (see ``TestFault``). Default nil.
+    public var testFault: TestFault? = nil
     /// This process's identity in leases and heartbeats. Default `host:pid:random`.
     public var workerID: String = WorkerOptions.defaultWorkerID()
 

@@ -8,7 +8,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         commandName: "enqueue",
         abstract: "Enqueue jobs by name and print their ids, one per line.",
         discussion: """
-            Built-in jobs every worker runs: noop {}, sleep {"ms":250}, fail {"times":2}, probe {"ms":50,"set":"name"}.
+            Built-in jobs every worker runs: noop {}, sleep {"ms":250}, fail {"times":2}, probe {"ms":50,"set":"name"},
+            chain {"set":"name","steps":3,"fanout":1,"next_queue":"q"} (see the README).
             --count N enqueues N copies in one round trip. With --unique, every copy is a separate duplicate check
             (pipelined): the first creates the job and every copy prints its id.
 
@@ -19,6 +20,8 @@ struct EnqueueCommand: AsyncParsableCommand {
               switchboard enqueue fail --args '{"times": 99}' --max-attempts 3
               switchboard enqueue sleep --args '{"ms": 500}' --lock conversation:42 --count 5
               switchboard enqueue noop --debounce conversation:42 --window 4s --max-wait 20s
+              switchboard enqueue sleep --args '{"ms": 500}' --concurrency-key tenant:7 --concurrency-limit 3 --count 10
+              switchboard enqueue chain --args '{"set": "chain:run1", "steps": 3, "fanout": 2, "next_queue": "low"}'
             """)
 
     @Argument(help: "The job's name (noop, sleep, fail, probe, or a pipeline job).")
@@ -35,8 +38,14 @@ struct EnqueueCommand: AsyncParsableCommand {
     var uniqueMode: String = "active"
     @Option(help: "Run under this distributed lock: one job holding it at a time; the others wait without using attempts.")
     var lock: String?
+    @Option(help: "Run at most --concurrency-limit jobs with this key at once; the others wait without using attempts.")
+    var concurrencyKey: String?
+    @Option(help: "With --concurrency-key: how many may run at once.")
+    var concurrencyLimit: Int = 1
     @Option(help: "Debounce key: enqueues with one key within --window of each other become one job, run with the last --args.")
     var debounce: String?
+    @Flag(help: "With --debounce: the job also gets every enqueue's --args of its burst (JobContext.collected).")
+    var collect = false
     @Option(help: "With --debounce: how long the key must be quiet before the job runs.")
     var window: String = "1s"
     @Option(help: "With --debounce: the longest a burst can hold the job back from its first enqueue.")
@@ -58,7 +67,13 @@ struct EnqueueCommand: AsyncParsableCommand {
         if let lock {
             do { try QueueKeys.validateTag(lock, what: "--lock") } catch { throw ValidationError(error.message) }
         }
+        if let concurrencyKey {
+            do { try ConcurrencyLimit(key: concurrencyKey, limit: concurrencyLimit).validate() } catch {
+                throw ValidationError("--concurrency-key and --concurrency-limit: \(error.message)")
+            }
+        }
         try validateQueueName(queue)
+        if collect && debounce == nil { throw ValidationError("--collect needs --debounce") }
         if debounce != nil && (unique != nil || delay != nil || count != 1) {
             throw ValidationError("--debounce cannot be combined with --unique, --in or --count")
         }
@@ -76,9 +91,10 @@ struct EnqueueCommand: AsyncParsableCommand {
         let settings = try Settings.fromEnvironment()
         _ = settings.bootstrapLogging()
         let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 1)
-        var options = JobOptions(queue: queue, lock: lock)
+        var options = JobOptions(queue: queue, lock: lock, concurrency: concurrencyKey.map { ConcurrencyLimit(key: $0, limit: concurrencyLimit) })
         if let debounce {
-            options.debounce = DebounceOptions(key: debounce, window: try DurationText.parse(window), maxWait: try DurationText.parse(maxWait))
+            options.debounce = DebounceOptions(
+                key: debounce, window: try DurationText.parse(window), maxWait: try DurationText.parse(maxWait), collect: collect)
         }
         if let delay { options.delay = try DurationText.parse(delay) }
         if let timeout { options.timeout = try DurationText.parse(timeout) }

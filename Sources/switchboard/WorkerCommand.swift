@@ -105,6 +105,10 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.error("a job ran past its hard timeout; exiting so the supervisor restarts this process", metadata: ["job.id": "\(id)"])
             Glibc.exit(75)
         }
+        if let fault = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_FAULT"] {
+            options.testFault = TestFault(fault)
+            logger.warning("test fault injection is on: this process will SIGKILL itself once", metadata: ["fault": "\(fault)"])
+        }
         let db = PostgresClient(url: settings.databaseURL, maxConnections: min(concurrency, 8))
         let registry = makeJobRegistry(redis: redis, db: db)
         var services: [any Service] = []

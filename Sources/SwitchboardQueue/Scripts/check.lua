@@ -128,7 +128,6 @@ for i = 6, #ARGV, 3 do
 end
 if repair and #out > 0 and redis.call('LLEN', KEYS[1]) > 0 then
   -- Repairs may have made jobs ready: wake an idle worker (the doorbell shares the queue's hash tag).
-  redis.call('LPUSH', prefix .. 'doorbell', 1)
-  redis.call('LTRIM', prefix .. 'doorbell', 0, 63)
+  ring(prefix .. 'doorbell')
 end
 return out

@@ -1,21 +1,30 @@
--- complete.lua: finish jobs that succeeded, each only if the caller still holds its lease (one call, many jobs).
+-- complete.lua: finish jobs that succeeded, each only if the caller still holds its lease (one call, many jobs),
+-- storing each one's successors (chains, fan-out) in the same step.
 --
 -- KEYS[1] active zset     KEYS[2] done zset (kept only when retention > 0)
--- ARGV[1] key prefix      ARGV[2] UTC day (yyyymmdd)
--- ARGV[3] done retention: max count (0 = delete each job at once)   ARGV[4] done retention: max age ms
--- ARGV[5..] pairs: job id, fencing token
+-- ARGV[1] key prefix      ARGV[2] UTC day (yyyymmdd)   ARGV[3] queue name
+-- ARGV[4] done retention: max count (0 = delete each job at once)   ARGV[5] done retention: max age ms
+-- ARGV[6] relay grace ms: how long the completing worker has to relay successors for other queues before any
+--         worker's outbox sweep may
+-- ARGV[7..] triples: job id, fencing token, successors ('' for none, else a JSON array of successor specs
+--           {id, queue, name, payload, delay_ms, max_attempts, options, parent})
 --
 -- Returns: an array with, per job, 1 when completed or 0 when refused because its token is stale (another worker
 -- holds a newer lease, or the job is no longer active); refusals are counted in <prefix>stats:stale.
 --
--- Atomically per job: the token check, leaving 'active', releasing its unique key, and the processed counter.
+-- Atomically per job: the token check, leaving 'active', releasing its unique key, the processed counter, and its
+-- successors: one for this queue becomes a job here (ready or scheduled); one for another queue, whose keys live in
+-- another Cluster slot, goes into this queue's outbox (sb:{q}:outbox, sb:{q}:outbox:due), from which relay.lua
+-- creates it there exactly once. A refused completion stores no successor.
 local now = now_ms()
-local prefix = ARGV[1]
-local keep, max_age = tonumber(ARGV[3]), tonumber(ARGV[4])
+local prefix, queue = ARGV[1], ARGV[3]
+local keep, max_age = tonumber(ARGV[4]), tonumber(ARGV[5])
+local grace = tonumber(ARGV[6])
 local out = {}
 local completed = 0
-for i = 5, #ARGV, 2 do
-  local id, token = ARGV[i], ARGV[i + 1]
+local rang = false
+for i = 7, #ARGV, 3 do
+  local id, token, successors = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local jk = prefix .. 'job:' .. id
   local f = redis.call('HMGET', jk, 'token', 'unique_key', 'unique_mode', 'unique_ttl_ms')
   if f[1] ~= token or redis.call('ZREM', KEYS[1], id) == 0 then
@@ -30,6 +39,19 @@ for i = 5, #ARGV, 2 do
     else
       redis.call('DEL', jk)
     end
+    if successors ~= '' then
+      for _, s in ipairs(cjson.decode(successors)) do
+        if s.queue == queue then
+          create_job(prefix, queue, prefix .. 'ready', prefix .. 'scheduled', now, s.id, s.name, s.payload, s.delay_ms,
+            s.max_attempts, '', '', 0, s.options)
+          redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', id)
+          rang = true
+        else
+          redis.call('HSET', prefix .. 'outbox', s.id, cjson.encode(s))
+          redis.call('ZADD', prefix .. 'outbox:due', now + grace, s.id)
+        end
+      end
+    end
     completed = completed + 1
     out[#out + 1] = 1
   end
@@ -39,5 +61,8 @@ if completed > 0 then
   local sk = prefix .. 'stats:processed:' .. ARGV[2]
   redis.call('INCRBY', sk, completed)
   redis.call('EXPIRE', sk, 691200)
+end
+if rang then
+  ring(prefix .. 'doorbell')
 end
 return out

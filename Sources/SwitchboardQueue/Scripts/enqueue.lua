@@ -44,7 +44,6 @@ for i = 0, n - 1 do
   end
 end
 if rang then
-  redis.call('LPUSH', KEYS[3], 1)
-  redis.call('LTRIM', KEYS[3], 0, 63)
+  ring(KEYS[3])
 end
 return out

@@ -32,7 +32,6 @@ cursor = math.max(cursor, tonumber(ARGV[8]))
 redis.call('HSET', KEYS[4], 'cursor_ms', cursor)
 out[1] = cursor
 if #out > 1 then
-  redis.call('LPUSH', KEYS[3], 1)
-  redis.call('LTRIM', KEYS[3], 0, 63)
+  ring(KEYS[3])
 end
 return out

@@ -7,6 +7,12 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Rings a queue's doorbell (a list workers block on), keeping at most 64 tokens.
+local function ring(doorbell)
+  redis.call('LPUSH', doorbell, 1)
+  redis.call('LTRIM', doorbell, 0, 63)
+end
+
 -- Appends {attempt, at_ms, message} to a job's error history, keeping the last 20.
 local function append_error(job_key, attempt, at_ms, message)
   local raw = redis.call('HGET', job_key, 'errors')

@@ -23,6 +23,5 @@ else
   redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
   redis.call('LPUSH', KEYS[2], id)
 end
-redis.call('LPUSH', KEYS[4], 1)
-redis.call('LTRIM', KEYS[4], 0, 63)
+ring(KEYS[4])
 return 1

@@ -12,6 +12,5 @@ if redis.call('ZREM', KEYS[1], id) == 0 then return 0 end
 redis.call('HSET', prefix .. 'job:' .. id, 'state', 'ready', 'attempt', 0, 'ready_ms', now)
 redis.call('HDEL', prefix .. 'job:' .. id, 'finished_ms')
 redis.call('RPUSH', KEYS[2], id)
-redis.call('LPUSH', KEYS[3], 1)
-redis.call('LTRIM', KEYS[3], 0, 63)
+ring(KEYS[3])
 return 1

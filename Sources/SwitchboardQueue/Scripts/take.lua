@@ -7,7 +7,8 @@
 -- ARGV[5] UTC day (yyyymmdd) for the failure counter of jobs that die here
 -- ARGV[6] dead retention: max count    ARGV[7] dead retention: max age ms
 --
--- Returns: { wait_ms, job... } where each job is 8 values: id, token, attempt, max_attempts, name, payload, options, ready_ms.
+-- Returns: { wait_ms, job... } where each job is 9 values: id, token, attempt, max_attempts, name, payload, options, ready_ms,
+-- collected (a debounced burst's payloads, JSON array; false for other jobs).
 -- wait_ms: how long until the next scheduled/retry job or lease deadline (-1: none); the worker blocks at most that long.
 --
 -- Atomically, per job: it leaves 'ready', gets attempt+1, a fencing token one higher than any before it, and a lease in
@@ -45,7 +46,7 @@ if redis.call('EXISTS', KEYS[6]) == 0 then
     local id = redis.call('LPOP', KEYS[1])
     if not id then break end
     local jk = prefix .. 'job:' .. id
-    local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token')
+    local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token', 'collected')
     if f[1] then
       local attempt = tonumber(f[8]) + 1
       local token = tonumber(f[9]) + 1
@@ -56,7 +57,7 @@ if redis.call('EXISTS', KEYS[6]) == 0 then
       end
       local n = #out
       out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, token, attempt, f[4]
-      out[n + 5], out[n + 6], out[n + 7], out[n + 8] = f[1], f[2], f[3], f[5]
+      out[n + 5], out[n + 6], out[n + 7], out[n + 8], out[n + 9] = f[1], f[2], f[3], f[5], f[10] or false
       taken = taken + 1
     else
       redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
@@ -66,8 +67,7 @@ end
 
 -- Jobs left over: pass the doorbell on, so another idle worker takes them now rather than at its next timeout.
 if redis.call('LLEN', KEYS[1]) > 0 and redis.call('EXISTS', KEYS[6]) == 0 then
-  redis.call('LPUSH', KEYS[7], 1)
-  redis.call('LTRIM', KEYS[7], 0, 63)
+  ring(KEYS[7])
 end
 
 -- How long may the worker block before something becomes due?

@@ -50,10 +50,11 @@ struct QueuesCommand: AsyncParsableCommand {
         }
         if ops.json { return print(try jsonText(stats)) }
         print(Table(
-            headers: ["QUEUE", "READY", "SCHEDULED", "ACTIVE", "RETRY", "DEAD", "LATENCY", "PROCESSED", "FAILED", "PAUSED"],
+            headers: ["QUEUE", "READY", "SCHEDULED", "ACTIVE", "RETRY", "DEAD", "LATENCY", "PROCESSED", "FAILED", "PAUSED", "OUTBOX"],
             rows: stats.map {
                 [$0.queue, "\($0.ready)", "\($0.scheduled)", "\($0.active)", "\($0.retry)", "\($0.dead)",
-                 DurationText.format(.milliseconds($0.latencyMs)), "\($0.processedToday)", "\($0.failedToday)", $0.paused ? "yes" : "no"]
+                 DurationText.format(.milliseconds($0.latencyMs)), "\($0.processedToday)", "\($0.failedToday)", $0.paused ? "yes" : "no",
+                 "\($0.outbox)"]
             }).render())
     }
 }
@@ -77,6 +78,7 @@ struct JobCommand: AsyncParsableCommand {
         let fencingToken: Int64
         let leaseOwner: String?
         let uniqueKey: String?
+        let parent: String?
         let args: JSONValue?
         let errors: [JSONValue]
     }
@@ -96,14 +98,14 @@ struct JobCommand: AsyncParsableCommand {
         let decoder = JSONDecoder()
         let view = View(
             id: job.id, queue: job.queue, name: job.name, state: job.state, attempt: job.attempt, maxAttempts: job.maxAttempts,
-            fencingToken: job.fencingToken, leaseOwner: job.leaseOwner, uniqueKey: job.uniqueKey,
+            fencingToken: job.fencingToken, leaseOwner: job.leaseOwner, uniqueKey: job.uniqueKey, parent: job.parent,
             args: try? decoder.decode(JSONValue.self, from: Data(job.payload)),
             errors: (try? decoder.decode([JSONValue].self, from: Data((job.errorsJSON ?? "[]").utf8))) ?? [])
         if ops.json { return print(try jsonText(view)) }
         var rows: [[String]] = [
             ["id", job.id], ["queue", job.queue], ["name", job.name], ["state", job.state],
             ["attempt", "\(job.attempt) of \(job.maxAttempts)"], ["fencing token", "\(job.fencingToken)"],
-            ["lease holder", job.leaseOwner ?? "-"], ["unique key", job.uniqueKey ?? "-"],
+            ["lease holder", job.leaseOwner ?? "-"], ["unique key", job.uniqueKey ?? "-"], ["parent", job.parent ?? "-"],
             ["args", String(decoding: job.payload, as: UTF8.self)],
         ]
         for (i, entry) in view.errors.enumerated() { rows.append([i == 0 ? "errors" : "", compactJSON(entry)]) }

@@ -81,4 +81,34 @@ struct DebounceTests {
         #expect(try await runSwitchboard(["enqueue", "noop", "--debounce", "k", "--window", "5s", "--max-wait", "1s"]).status == 2)
         try await redis.shutdown()
     }
+
+    @Test func collectHandsTheHandlerEveryParameterOfTheBurstInOrder() async throws {
+        let redis = try makeRedis(connections: 8)
+        let queue = uniqueQueueName("debounce-collect")
+        let debounce = DebounceOptions(key: "turn:\(queue)", window: .milliseconds(500), maxWait: .seconds(10), collect: true)
+        let seen = Mutex<[(own: String, collected: [String])]>([])
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { r in
+            r.register(Marker.self) { p, context in
+                let all = try context.collected(Marker.self).map(\.label)
+                seen.withLock { $0.append((p.label, all)) }
+            }
+        }) { _ in
+            for i in 0..<5 {
+                try await JobQueue(redis: redis).enqueue(Marker(label: "m\(i)"), options: .init(queue: queue, debounce: debounce))
+            }
+            // A second burst after the first ran starts a new collection.
+            try await expectEventually { seen.withLock { $0.count } == 1 }
+            try await JobQueue(redis: redis).enqueue(Marker(label: "n0"), options: .init(queue: queue, debounce: debounce))
+            try await expectEventually { seen.withLock { $0.count } == 2 }
+            // Without collect, the handler gets an empty list.
+            try await JobQueue(redis: redis).enqueue(Marker(label: "plain"), options: .init(queue: queue))
+            try await expectEventually { seen.withLock { $0.count } == 3 }
+        }
+        let runs = seen.withLock { $0 }
+        #expect(runs.first?.own == "m4")
+        #expect(runs.first?.collected == ["m0", "m1", "m2", "m3", "m4"])
+        #expect(runs.dropFirst().first?.collected == ["n0"])
+        #expect(runs.last?.own == "plain" && runs.last?.collected == [])
+        try await redis.shutdown()
+    }
 }

@@ -88,11 +88,12 @@ func takeDirectly(_ redis: RedisClient, queue: String, worker: String, lease: Du
     return try LeasedJob.parse(reply.array ?? [], queue: queue).jobs
 }
 
-func completeDirectly(_ redis: RedisClient, _ job: LeasedJob, token: String? = nil) async throws -> Int64 {
+/// Calls the complete script directly; `successors` is '' or a JSON array of successor specs.
+func completeDirectly(_ redis: RedisClient, _ job: LeasedJob, token: String? = nil, successors: [UInt8] = []) async throws -> Int64 {
     let k = QueueKeys(queue: job.queue)
     let reply = try await redis.evaluate(
         QueueScripts.complete, keys: [.string(k.active), .string(k.done)],
-        arguments: [.string(k.prefix), .string(utcDay()), 0, 0, .string(job.id), .string(token ?? job.token)])
+        arguments: [.string(k.prefix), .string(utcDay()), .string(job.queue), 0, 0, 5_000, .string(job.id), .string(token ?? job.token), .bytes(successors)])
     return reply.array?.first?.int ?? -1
 }
 

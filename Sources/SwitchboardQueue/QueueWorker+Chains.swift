@@ -1,0 +1,86 @@
+import Glibc
+import Logging
+import SwitchboardRedis
+
+/// Successors (``JobContext/enqueueOnSuccess(_:options:)``) for other queues: `complete.lua` leaves them in the
+/// parent queue's outbox with the completion; the completing worker relays them to their queue (`relay.lua`, exactly
+/// once per successor) and acknowledges them (`outbox.lua`). Every heartbeat, each worker sweeps the outboxes of
+/// its queues for entries older than ``WorkerOptions/relayGrace`` — successors whose worker died before it could
+/// relay or acknowledge them — and relays those.
+extension QueueWorker {
+    /// Relays `successors` (specs from one parent queue's outbox) to their queues, then acknowledges them. A failure
+    /// leaves them in the outbox for a sweep.
+    func relay(_ successors: [Successor], from parentQueue: String) async {
+        var relayed: [String] = []
+        for (queue, group) in Dictionary(grouping: successors, by: \.queue) {
+            let keys = QueueKeys(queue: queue)
+            do {
+                try await JobQueue(redis: redis).register(queue: queue)
+                _ = try await redis.evaluate(
+                    QueueScripts.relay, keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)],
+                    arguments: [.string(keys.prefix), .string(queue), .int(options.relayRecordTTL.milliseconds)] + group.map { .bytes($0.spec) })
+                relayed += group.map(\.id)
+            } catch {
+                logger.info("relaying successors failed; a sweep will relay them", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            }
+        }
+        guard !relayed.isEmpty else { return }
+        options.testFault?.hit(.afterRelay)
+        let parent = QueueKeys(queue: parentQueue)
+        _ = try? await redis.evaluate(
+            QueueScripts.outbox, keys: [.string(parent.outbox), .string(parent.outboxDue)], arguments: ["ack"] + relayed.map { .string($0) })
+    }
+
+    /// Relays what is due in the outboxes of this worker's queues (claimed for 30 s, so sweeps of several workers
+    /// do not repeat each other's work).
+    func sweepOutboxes() async {
+        for queue in options.queues {
+            let keys = QueueKeys(queue: queue)
+            guard let reply = try? await redis.evaluate(
+                QueueScripts.outbox, keys: [.string(keys.outbox), .string(keys.outboxDue)], arguments: ["claim", 100, 30_000]),
+                let items = reply.array, !items.isEmpty
+            else { continue }
+            var due: [Successor] = []
+            for pair in stride(from: 0, to: items.count - 1, by: 2) {
+                guard let id = items[pair].string, let spec = items[pair + 1].bytes,
+                    let target = (try? JSONValue.parse(spec))?["queue"]?.string
+                else { continue }
+                due.append(Successor(id: id, queue: target, spec: spec))
+            }
+            logger.info("relaying successors left in an outbox", metadata: ["queue": "\(queue)", "count": "\(due.count)"])
+            await relay(due, from: queue)
+        }
+    }
+}
+
+/// For tests: makes a worker process SIGKILL itself at one point of the successor relay, the first time it gets
+/// there, so a test can prove that a crash between completing a job and relaying its successors neither loses nor
+/// doubles them. "Once" is a marker file created with O_EXCL: a restarted process finds it and carries on.
+/// `switchboard worker` reads it from `SWITCHBOARD_TEST_FAULT=<point>:<marker path>`.
+public struct TestFault: Sendable {
+    public enum Point: String, Sendable {
+        /// After `complete.lua` stored the successors in the outbox, before relaying them.
+        case afterComplete = "after-complete"
+        /// After relaying them, before acknowledging them in the outbox.
+        case afterRelay = "after-relay"
+    }
+
+    public let point: Point
+    public let marker: String
+
+    /// Parses `<point>:<marker path>`; nil when it is not one.
+    public init?(_ text: String) {
+        guard let colon = text.firstIndex(of: ":"), let point = Point(rawValue: String(text[..<colon])) else { return nil }
+        self.point = point
+        self.marker = String(text[text.index(after: colon)...])
+        guard !marker.isEmpty else { return nil }
+    }
+
+    func hit(_ reached: Point) {
+        guard reached == point else { return }
+        let fd = open(marker, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        guard fd >= 0 else { return }
+        close(fd)
+        kill(getpid(), SIGKILL)
+    }
+}

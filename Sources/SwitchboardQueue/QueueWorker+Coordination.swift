@@ -79,6 +79,7 @@ extension QueueWorker {
 
     /// Releases the job's holds in the background (from a `defer`).
     func releaseHolds(of job: LeasedJob) {
+        guard job.options.lock != nil || job.options.concurrency != nil else { return }
         let holds = removeHolds(of: job)
         if !holds.isEmpty { Task { await self.release(holds) } }
     }

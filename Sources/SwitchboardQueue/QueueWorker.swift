@@ -224,14 +224,10 @@ public final class QueueWorker: Service, Sendable {
             }
             slotFreedContinuation.yield()
         }
-        var jobLogger = logger
-        jobLogger[metadataKey: "job.id"] = "\(job.id)"
-        jobLogger[metadataKey: "job.name"] = "\(job.name)"
-        jobLogger[metadataKey: "job.attempt"] = "\(job.attempt)"
-        jobLogger[metadataKey: "queue"] = "\(job.queue)"
+        let jobLogger = JobLogger(base: logger, id: job.id, name: job.name, attempt: job.attempt, queue: job.queue)
         var context = JobContext(
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
-            fencingToken: Int64(job.token) ?? 0, logger: jobLogger, collectedJSON: job.collected)
+            fencingToken: Int64(job.token) ?? 0, lazyLogger: jobLogger, collectedJSON: job.collected)
         var failure: (any Error)?
         if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
         if failure == nil, let limit = job.options.rate {
@@ -268,7 +264,7 @@ public final class QueueWorker: Service, Sendable {
         }
         slotFreedContinuation.yield()
         if lost {
-            jobLogger.info("lease lost while running; another worker may run the job, so this result is dropped")
+            jobLogger.logger.info("lease lost while running; another worker may run the job, so this result is dropped")
             metrics.finished(queue: job.queue, name: job.name, outcome: "lost")
             return
         }
@@ -281,27 +277,27 @@ public final class QueueWorker: Service, Sendable {
     }
 
     private func record(
-        _ job: LeasedJob, failure: (any Error)?, successors: [Successor], handingBack: Bool, timedOut: Bool, logger jobLogger: Logger
+        _ job: LeasedJob, failure: (any Error)?, successors: [Successor], handingBack: Bool, timedOut: Bool, logger jobLogger: JobLogger
     ) async {
         do {
             if handingBack && !timedOut {
                 try await requeue(job)
-                jobLogger.info("handed back to ready at shutdown")
+                jobLogger.logger.info("handed back to ready at shutdown")
                 metrics.finished(queue: job.queue, name: job.name, outcome: "handed_back")
             } else if let failure {
                 let reason = timedOut
                     ? QueueError(.timedOut, "the handler ran past its timeout of \(Duration.milliseconds(job.options.timeoutMs)) and was cancelled")
                     : failure
                 let outcome = try await fail(job, error: reason)
-                jobLogger.info("failed", metadata: ["error": "\(describe(reason))", "outcome": "\(outcome)"])
+                jobLogger.logger.info("failed", metadata: ["error": "\(describe(reason))", "outcome": "\(outcome)"])
                 metrics.finished(queue: job.queue, name: job.name, outcome: outcome == "retry" || outcome == "dead" ? outcome : "stale")
             } else {
                 try await complete(job, successors: successors)
-                jobLogger.debug("completed")
+                if jobLogger.emits(.debug) { jobLogger.logger.debug("completed") }
             }
         } catch {
             // Redis unreachable while finishing: the lease lapses and the job runs again (at-least-once).
-            jobLogger.info("could not record the outcome; the lease will lapse and the job will run again", metadata: ["error": "\(error)"])
+            jobLogger.logger.info("could not record the outcome; the lease will lapse and the job will run again", metadata: ["error": "\(error)"])
         }
     }
 

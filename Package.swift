@@ -83,7 +83,7 @@ let package = Package(
                 .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"),
                 .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"),
                 .embedInCode("Scripts/ratelimit.lua"), .embedInCode("Scripts/semaphore.lua"), .embedInCode("Scripts/relay.lua"),
-                .embedInCode("Scripts/outbox.lua"),
+                .embedInCode("Scripts/outbox.lua"), .embedInCode("Scripts/unwait.lua"),
             ],
             swiftSettings: swiftSettings),
 

@@ -111,7 +111,9 @@ public struct JobQueue: Sendable {
             let k = QueueKeys(queue: call.queue)
             var arguments = call.arguments
             arguments[2] = .int(call.count)
-            return (keys: [.string(k.ready), .string(k.scheduled), .string(k.doorbell)], arguments: arguments)
+            return (
+                keys: [.string(k.ready), .string(k.scheduled), .string(k.doorbell), .string(k.waiters), .string(k.active), .string(k.paused)],
+                arguments: arguments)
         }
         let unregistered = queues.filter { q in !Self.registered.withLock { $0.contains(q) } }
         let replies = try await redis.withConnection { connection -> [RedisReply] in

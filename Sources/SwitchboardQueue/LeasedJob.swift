@@ -24,13 +24,12 @@ struct LeasedJob: Sendable {
         }
         var jobs: [LeasedJob] = []
         var i = 1
-        let decoder = JSONDecoder()
         while i < reply.count {
             let f = reply[i..<(i + 9)].map { $0 }
             guard let id = f[0].string, let token = f[1].int, let attempt = f[2].int, let max = f[3].int, let name = f[4].string,
                 let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int
             else { throw QueueError(.unexpectedReply, "take returned a job of the wrong shape") }
-            let stored = OptionsCache.options(for: options, decoder: decoder)
+            let stored = OptionsCache.options(for: options)
             jobs.append(LeasedJob(
                 queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name,
                 payload: payload, options: stored, readyAtMs: ready, collected: f[8].bytes))
@@ -40,14 +39,33 @@ struct LeasedJob: Sendable {
     }
 }
 
+extension LeasedJob {
+    /// Parses a job handed off to a waiting worker: the JSON array `hand_off` pushed, with the same 9 values as
+    /// a `take` reply.
+    static func parseHandoff(_ bytes: [UInt8], queue: String) throws -> LeasedJob {
+        guard let value = try? JSONValue.parse(bytes), value.elements.count == 9 else {
+            throw QueueError(.unexpectedReply, "a handed-off job has the wrong shape")
+        }
+        let f = value.elements
+        func int(_ v: JSONValue) -> Int64? { v.number.map { Int64($0) } ?? v.string.flatMap { Int64($0) } }
+        guard let id = f[0].string, let token = int(f[1]), let attempt = int(f[2]), let max = int(f[3]), let name = f[4].string,
+            let payload = f[5].string, let options = f[6].string, let ready = int(f[7])
+        else { throw QueueError(.unexpectedReply, "a handed-off job has the wrong shape") }
+        return LeasedJob(
+            queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name, payload: Array(payload.utf8),
+            options: OptionsCache.options(for: Array(options.utf8)), readyAtMs: ready,
+            collected: f[8].string.map { Array($0.utf8) })
+    }
+}
+
 /// Parsed options by their JSON bytes: most jobs of a queue share a handful of option sets, and decoding JSON per
 /// job was a measurable share of the worker's CPU.
 enum OptionsCache {
     private static let cache = Mutex<[[UInt8]: StoredOptions]>([:])
 
-    static func options(for bytes: [UInt8], decoder: JSONDecoder) -> StoredOptions {
+    static func options(for bytes: [UInt8]) -> StoredOptions {
         if let hit = cache.withLock({ $0[bytes] }) { return hit }
-        let parsed = (try? decoder.decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: 300_000)
+        let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: 300_000)
         cache.withLock { c in
             if c.count >= 256 { c.removeAll() }
             c[bytes] = parsed

@@ -14,6 +14,7 @@
 /// | `sb:{q}:series:<name>` | hash | a recurring series (scheduler entry): cursor, newest tick fired, count |
 /// | `sb:{q}:outbox`, `sb:{q}:outbox:due` | hash, zset | successors of completed jobs to relay to other queues, and when a sweep may |
 /// | `sb:{q}:relayed:<id>` | string | a successor relayed here (its parent's id), kept an hour against a second relay |
+/// | `sb:{q}:waiters`, `sb:{q}:inbox:<worker>` | zset, list | workers waiting for a direct handoff; jobs leased to each |
 /// | `sb:{q}:doorbell` | list | wake-up tokens for blocked workers |
 /// | `sb:{q}:paused` | string | present while the queue is paused |
 /// | `sb:{q}:stats:processed:<yyyymmdd>`, `…:failed:<day>` | counters | per day, kept 8 days |
@@ -45,6 +46,10 @@ public struct QueueKeys: Sendable, Hashable {
     public var doorbell: String { prefix + "doorbell" }
     public var paused: String { prefix + "paused" }
     public func job(_ id: String) -> String { prefix + "job:" + id }
+    /// Workers waiting for a direct handoff: member `<lease_ms>|<worker id>`, score = registration expiry (ms).
+    public var waiters: String { prefix + "waiters" }
+    /// Jobs handed off (already leased) to one waiting worker.
+    public func inbox(_ worker: String) -> String { prefix + "inbox:" + worker }
     /// Successors of this queue's completed jobs waiting to be relayed to other queues: id → spec.
     public var outbox: String { prefix + "outbox" }
     /// When each outbox entry may be relayed by a sweep (ms).

@@ -21,6 +21,7 @@ enum QueueScripts {
     static let semaphore = script("semaphore", PackageResources.semaphore_lua)
     static let relay = script("relay", PackageResources.relay_lua)
     static let outbox = script("outbox", PackageResources.outbox_lua)
+    static let unwait = script("unwait", PackageResources.unwait_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

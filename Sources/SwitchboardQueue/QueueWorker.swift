@@ -21,7 +21,7 @@ public final class QueueWorker: Service, Sendable {
     let logger: Logger
     let state = Mutex(State())
     private let completions: CompletionBatcher
-    private let bell = Bell()
+    let bell = Bell()
     let metrics = WorkerMetrics()
     private let slotFreed: AsyncStream<Void>
     let slotFreedContinuation: AsyncStream<Void>.Continuation
@@ -103,15 +103,15 @@ public final class QueueWorker: Service, Sendable {
 
     /// Reserves every free slot (the fetch loop and the doorbell listeners may take at the same time; reserving first
     /// means they never lease more jobs than there are slots). Unused reservations go back with ``releaseSlots(_:)``.
-    private func reserveSlots() -> Int {
+    func reserveSlots(max limit: Int = .max) -> Int {
         state.withLock { s in
-            let free = max(0, options.concurrency - s.handlersRunning)
+            let free = min(limit, max(0, options.concurrency - s.handlersRunning))
             s.handlersRunning += free
             return free
         }
     }
 
-    private func releaseSlots(_ count: Int) {
+    func releaseSlots(_ count: Int) {
         guard count > 0 else { return }
         state.withLock { $0.handlersRunning -= count }
         slotFreedContinuation.yield()
@@ -154,14 +154,16 @@ public final class QueueWorker: Service, Sendable {
         try await redis.withConnection { try self.take(queue: queue, count: count, on: $0) }
     }
 
-    /// The take script on a given connection (blocking; runs on the client's thread).
-    private func take(queue: String, count: Int, on connection: RedisConnection) throws -> (Int64, [LeasedJob]) {
+    /// The take script on a given connection (blocking; runs on the client's thread). `waiting`: jobs already handed
+    /// to this worker come first, and if none at all is leased the worker registers for a direct handoff.
+    func take(queue: String, count: Int, waiting: Bool = false, on connection: RedisConnection) throws -> (Int64, [LeasedJob]) {
         let keys = QueueKeys(queue: queue)
         let reply = try connection.evaluate(
             QueueScripts.take,
-            keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused), .string(keys.doorbell)],
+            keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused),
+                   .string(keys.doorbell), .string(keys.waiters), .string(keys.inbox(options.workerID))],
             arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay()),
-                        .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds)])
+                        .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds), .string(waiting ? "1" : "0")])
         guard let list = reply.array else { throw QueueError(.unexpectedReply, "take returned \(reply)") }
         return try LeasedJob.parse(list, queue: queue)
     }
@@ -171,6 +173,7 @@ public final class QueueWorker: Service, Sendable {
     /// an enqueue to a running job), and rings the in-process bell when it could not take them itself. Timing never
     /// depends on Redis's BLPOP timeout precision (a 100 ms tick): due times are kept by the fetch loop's timer.
     private func doorbellListener(queue: String) async {
+        if options.queues.count == 1 && options.directHandoff { return await handoffListener(queue: queue) }
         let doorbell = RedisArgument.string(QueueKeys(queue: queue).doorbell)
         var failures = 0
         while !state.withLock({ $0.stopping }) {
@@ -206,7 +209,7 @@ public final class QueueWorker: Service, Sendable {
 
     /// Registers the job as running (its slot is already reserved), then runs it in a task of its own (one per job: cancellable on its own when its
     /// lease is lost, its soft timeout passes, or the drain hands it back; ``drain()`` waits for all of them).
-    private func start(_ job: LeasedJob) {
+    func start(_ job: LeasedJob) {
         let soft = ContinuousClock.now + .milliseconds(max(1, job.options.timeoutMs))
         state.withLock {
             $0.running[job.id] = Running(queue: job.queue, token: job.token, softDeadline: soft, hardDeadline: soft + options.hardTimeoutGrace)

@@ -12,6 +12,9 @@ public struct WorkerOptions: Sendable {
     /// Strict priority: always the first queue in ``queues`` that has a job; later queues wait until earlier ones are
     /// empty (a busy high queue starves the rest, by design). Default false.
     public var strictPriority = false
+    /// Direct handoff (with one queue): an idle worker registers as a waiter, and an enqueue leases the new job
+    /// straight to it, in the reply that wakes it, without a `take` round trip (lower pickup latency). Default true.
+    public var directHandoff = true
     /// Job slots in this process. Default 16.
     public var concurrency: Int = 16
     /// How long a lease lasts without a heartbeat. A SIGKILLed worker's jobs are ready again at most

@@ -29,6 +29,8 @@ struct BenchCommand: AsyncParsableCommand {
     var rate: Int = 200
     @Option(help: "Jobs in the latency run.")
     var latencyJobs: Int = 2000
+    @Flag(help: "Run the workers with --no-direct-handoff (to compare).")
+    var noDirectHandoff = false
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -77,7 +79,8 @@ struct BenchCommand: AsyncParsableCommand {
         let spawnedAt = clock.now
         let worker = try ChildProcess(
             executable: try currentExecutablePath(),
-            arguments: ["worker", "--queues", queue, "--processes", String(processes), "--concurrency", String(concurrency), "--grace", "5s"])
+            arguments: ["worker", "--queues", queue, "--processes", String(processes), "--concurrency", String(concurrency), "--grace", "5s"]
+                + (noDirectHandoff ? ["--no-direct-handoff"] : []))
         var first: ContinuousClock.Instant?
         var firstCount: Int64 = 0
         var last = clock.now

@@ -32,6 +32,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var queues: String = "default"
     @Flag(help: "Strict priority: always take from the first listed queue that has jobs (weights are ignored).")
     var strict = false
+    @Flag(help: "With one queue: no direct handoff (idle workers are woken by the doorbell and lease with a take call).")
+    var noDirectHandoff = false
     @Option(help: "Child processes.")
     var processes: Int = 2
     @Option(help: "Job slots per child process.")
@@ -95,6 +97,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.queues = queueList
         options.queueWeights = Dictionary(uniqueKeysWithValues: queueItems.compactMap { item in item.weight.map { (item.name, $0) } })
         options.strictPriority = strict
+        options.directHandoff = !noDirectHandoff
         options.concurrency = concurrency
         options.gracePeriod = graceDuration
         options.leaseDuration = try DurationText.parse(lease)

@@ -31,5 +31,6 @@ if ARGV[10] == '1' then
   redis.call('HSET', prefix .. 'job:' .. id, 'collected', '[' .. ARGV[5] .. ']', 'collected_n', 1)
 end
 redis.call('HSET', KEYS[2], 'id', id, 'first_ms', now)
+ring(prefix .. 'doorbell')  -- a worker's take learns the due time and sets its timer
 redis.call('PEXPIRE', KEYS[2], max_wait + 60000)
 return { id, 1 }

@@ -3,6 +3,7 @@
 -- KEYS[1] ready list        sb:{q}:ready
 -- KEYS[2] scheduled zset    sb:{q}:scheduled   (score: run-at, ms)
 -- KEYS[3] doorbell list     sb:{q}:doorbell    (wakes workers blocked in BLPOP)
+-- KEYS[4] waiters zset      sb:{q}:waiters     KEYS[5] active zset   KEYS[6] paused flag   (direct handoff)
 -- ARGV[1] key prefix        sb:{q}:            (job hashes are <prefix>job:<id>, unique keys <prefix>unique:<key>)
 -- ARGV[2] queue name
 -- ARGV[3] number of jobs n, then n groups of 9:
@@ -12,12 +13,14 @@
 -- Returns: an array of n job ids. For a job whose unique key is held by a live job, the holder's id.
 --
 -- Atomically: the unique check and the job's creation happen together (never GET-then-SET across round trips),
--- so concurrent enqueues with one unique key create exactly one job.
+-- so concurrent enqueues with one unique key create exactly one job. Then, while workers wait for a handoff, the
+-- oldest ready jobs are leased straight to them (hand_off in prelude.lua); the doorbell rings for what is left.
 local now = now_ms()
 local prefix = ARGV[1]
 local n = tonumber(ARGV[3])
 local out = {}
 local rang = false
+local scheduled = false
 for i = 0, n - 1 do
   local b = 4 + i * 9
   local id, name, payload = ARGV[b], ARGV[b + 1], ARGV[b + 2]
@@ -40,10 +43,13 @@ for i = 0, n - 1 do
     end
     create_job(prefix, ARGV[2], KEYS[1], KEYS[2], now, id, name, payload, delay, max_attempts, ukey, umode, uttl, options)
     rang = true
+    if delay > 0 then scheduled = true end
     out[#out + 1] = id
   end
 end
 if rang then
-  ring(KEYS[3])
+  hand_off(prefix, KEYS[1], KEYS[5], KEYS[4], KEYS[6], now)
+  -- Ring for jobs still ready, and for scheduled ones (a worker's take learns their due time and sets its timer).
+  if scheduled or redis.call('LLEN', KEYS[1]) > 0 then ring(KEYS[3]) end
 end
 return out

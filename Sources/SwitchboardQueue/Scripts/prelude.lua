@@ -107,3 +107,50 @@ local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name
     'attempt', 0, 'max_attempts', max_attempts, 'token', 0, 'created_ms', now, 'run_at_ms', run_at,
     'ready_ms', run_at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', uttl, 'options', options)
 end
+
+-- Leases one ready job (already out of 'ready') to a worker: attempt + 1, a fencing token one higher than any before,
+-- a lease in 'active'; a 'queued' unique key is released. Returns the 9 values a worker needs (id, token, attempt,
+-- max_attempts, name, payload, options, ready_ms, collected or false), or nil for an id without a hash (counted).
+local function lease_job(prefix, active_key, id, now, lease_ms, worker)
+  local jk = prefix .. 'job:' .. id
+  local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token', 'collected')
+  if not f[1] then
+    redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
+    return nil
+  end
+  local attempt = tonumber(f[8]) + 1
+  local token = tonumber(f[9]) + 1
+  redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now, 'attempt', attempt, 'token', token)
+  redis.call('ZADD', active_key, now + lease_ms, id)
+  if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
+    redis.call('DEL', prefix .. 'unique:' .. f[6])
+  end
+  return { id, token, attempt, f[4], f[1], f[2], f[3], f[5], f[10] or false }
+end
+
+-- Direct handoff: while workers wait (sb:{q}:waiters, member '<lease_ms>|<worker id>', score = registration expiry),
+-- leases jobs from the head of 'ready' to them, one each, and pushes each job's 9 values (JSON) onto the worker's
+-- inbox list, which it is blocked on: the job reaches the worker in the reply that wakes it, without a take round
+-- trip. Nothing is handed off from a paused queue. Returns how many were handed off.
+local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, now)
+  if redis.call('EXISTS', paused_key) == 1 then return 0 end
+  local n = 0
+  while true do
+    local w = redis.call('ZRANGEBYSCORE', waiters_key, now, '+inf', 'LIMIT', 0, 1)[1]
+    if not w then break end
+    local id = redis.call('LPOP', ready_key)
+    if not id then break end
+    redis.call('ZREM', waiters_key, w)
+    local lease_ms, worker = string.match(w, '^(%d+)|(.+)$')
+    local job = lease_job(prefix, active_key, id, now, tonumber(lease_ms), worker)
+    if job then
+      local inbox = prefix .. 'inbox:' .. worker
+      redis.call('RPUSH', inbox, cjson.encode(job))
+      -- A worker that died waiting never reads it: the job's lease lapses as usual, and the list expires.
+      redis.call('PEXPIRE', inbox, tonumber(lease_ms) * 2)
+      n = n + 1
+    end
+  end
+  if n > 0 then redis.call('INCRBY', prefix .. 'stats:handoffs', n) end
+  return n
+end

@@ -3,9 +3,12 @@
 -- KEYS[1] ready list      KEYS[2] scheduled zset    KEYS[3] retry zset
 -- KEYS[4] active zset (score: lease deadline, ms)   KEYS[5] dead zset   KEYS[6] paused flag (string)
 -- KEYS[7] doorbell list (rung again when ready jobs remain, so the next idle worker wakes too)
+-- KEYS[8] waiters zset (direct handoff)   KEYS[9] this worker's inbox list, sb:{q}:inbox:<worker id>
 -- ARGV[1] key prefix      ARGV[2] max jobs to lease  ARGV[3] lease ms    ARGV[4] worker id
 -- ARGV[5] UTC day (yyyymmdd) for the failure counter of jobs that die here
 -- ARGV[6] dead retention: max count    ARGV[7] dead retention: max age ms
+-- ARGV[8] '1' to wait for a handoff: jobs already handed to this worker's inbox come first; if nothing at all was
+--         leased, the worker is registered as a waiter for 3 s (see hand_off in prelude.lua), else unregistered.
 --
 -- Returns: { wait_ms, job... } where each job is 9 values: id, token, attempt, max_attempts, name, payload, options, ready_ms,
 -- collected (a debounced burst's payloads, JSON array; false for other jobs).
@@ -40,28 +43,35 @@ for _, id in ipairs(lapsed) do
 end
 
 local out = { -1 }
+local taken = 0
+local waiting = ARGV[8] == '1'
+if waiting then
+  -- Handed off before this call (the worker woke for the doorbell instead): already leased to it.
+  while taken < want do
+    local raw = redis.call('LPOP', KEYS[9])
+    if not raw then break end
+    for _, v in ipairs(cjson.decode(raw)) do out[#out + 1] = v end
+    taken = taken + 1
+  end
+end
 if redis.call('EXISTS', KEYS[6]) == 0 then
-  local taken = 0
   while taken < want do
     local id = redis.call('LPOP', KEYS[1])
     if not id then break end
-    local jk = prefix .. 'job:' .. id
-    local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token', 'collected')
-    if f[1] then
-      local attempt = tonumber(f[8]) + 1
-      local token = tonumber(f[9]) + 1
-      redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now, 'attempt', attempt, 'token', token)
-      redis.call('ZADD', KEYS[4], now + lease, id)
-      if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
-        redis.call('DEL', prefix .. 'unique:' .. f[6])
-      end
-      local n = #out
-      out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, token, attempt, f[4]
-      out[n + 5], out[n + 6], out[n + 7], out[n + 8], out[n + 9] = f[1], f[2], f[3], f[5], f[10] or false
+    local job = lease_job(prefix, KEYS[4], id, now, lease, worker)
+    if job then
+      for _, v in ipairs(job) do out[#out + 1] = v end
       taken = taken + 1
-    else
-      redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
     end
+  end
+end
+if waiting then
+  local member = lease .. '|' .. worker
+  if taken == 0 and redis.call('EXISTS', KEYS[6]) == 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', now)
+    redis.call('ZADD', KEYS[8], now + 3000, member)
+  else
+    redis.call('ZREM', KEYS[8], member)
   end
 end
 

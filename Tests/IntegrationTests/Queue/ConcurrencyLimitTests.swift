@@ -36,9 +36,10 @@ struct ConcurrencyLimitTests {
         #expect(try await limit.acquire(owner: "owner-y", ttl: .seconds(30), on: redis) == false)
         // A lapsed hold frees its slot without anyone releasing it.
         let short = ConcurrencyLimit(key: limit.key + "-short", limit: 1)
-        #expect(try await short.acquire(owner: "gone", ttl: .milliseconds(100), on: redis))
+        // (A TTL long enough that the second call cannot miss it under the suite's load.)
+        #expect(try await short.acquire(owner: "gone", ttl: .milliseconds(1500), on: redis))
         #expect(try await short.acquire(owner: "next", ttl: .seconds(5), on: redis) == false)
-        try await Task.sleep(for: .milliseconds(150))
+        try await Task.sleep(for: .milliseconds(1600))
         #expect(try await short.extend(owner: "gone", ttl: .seconds(5), on: redis) == false)
         #expect(try await short.acquire(owner: "next", ttl: .seconds(5), on: redis))
         #expect(throws: QueueError.self) { try ConcurrencyLimit(key: "a{b}", limit: 2).validate() }

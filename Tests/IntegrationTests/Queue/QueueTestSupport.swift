@@ -83,8 +83,10 @@ struct Marker: JobParameters {
 func takeDirectly(_ redis: RedisClient, queue: String, worker: String, lease: Duration, count: Int = 1) async throws -> [LeasedJob] {
     let k = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-        QueueScripts.take, keys: [.string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused), .string(k.doorbell)],
-        arguments: [.string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay()), 10_000, 86_400_000])
+        QueueScripts.take,
+        keys: [.string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused), .string(k.doorbell),
+               .string(k.waiters), .string(k.inbox(worker))],
+        arguments: [.string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay()), 10_000, 86_400_000, "0"])
     return try LeasedJob.parse(reply.array ?? [], queue: queue).jobs
 }
 

@@ -85,7 +85,7 @@ struct DebounceTests {
     @Test func collectHandsTheHandlerEveryParameterOfTheBurstInOrder() async throws {
         let redis = try makeRedis(connections: 8)
         let queue = uniqueQueueName("debounce-collect")
-        let debounce = DebounceOptions(key: "turn:\(queue)", window: .milliseconds(500), maxWait: .seconds(10), collect: true)
+        let debounce = DebounceOptions(key: "turn:\(queue)", window: .seconds(2), maxWait: .seconds(10), collect: true)
         let seen = Mutex<[(own: String, collected: [String])]>([])
         try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { r in
             r.register(Marker.self) { p, context in

@@ -32,24 +32,31 @@ extension QueueWorker {
     }
 
     /// Relays what is due in the outboxes of this worker's queues (claimed for 30 s, so sweeps of several workers
-    /// do not repeat each other's work).
+    /// do not repeat each other's work), 100 at a time, up to 1,000 per queue per heartbeat.
     func sweepOutboxes() async {
         for queue in options.queues {
-            let keys = QueueKeys(queue: queue)
-            guard let reply = try? await redis.evaluate(
-                QueueScripts.outbox, keys: [.string(keys.outbox), .string(keys.outboxDue)], arguments: ["claim", 100, 30_000]),
-                let items = reply.array, !items.isEmpty
-            else { continue }
-            var due: [Successor] = []
-            for pair in stride(from: 0, to: items.count - 1, by: 2) {
-                guard let id = items[pair].string, let spec = items[pair + 1].bytes,
-                    let target = (try? JSONValue.parse(spec))?["queue"]?.string
-                else { continue }
-                due.append(Successor(id: id, queue: target, spec: spec))
-            }
-            logger.info("relaying successors left in an outbox", metadata: ["queue": "\(queue)", "count": "\(due.count)"])
-            await relay(due, from: queue)
+            var pages = 0
+            while pages < 10, await sweepOutbox(queue) == 100 { pages += 1 }
         }
+    }
+
+    /// One page of one queue's outbox; returns how many entries it claimed.
+    private func sweepOutbox(_ queue: String) async -> Int {
+        let keys = QueueKeys(queue: queue)
+        guard let reply = try? await redis.evaluate(
+            QueueScripts.outbox, keys: [.string(keys.outbox), .string(keys.outboxDue)], arguments: ["claim", 100, 30_000]),
+            let items = reply.array, !items.isEmpty
+        else { return 0 }
+        var due: [Successor] = []
+        for pair in stride(from: 0, to: items.count - 1, by: 2) {
+            guard let id = items[pair].string, let spec = items[pair + 1].bytes,
+                let target = (try? JSONValue.parse(spec))?["queue"]?.string
+            else { continue }
+            due.append(Successor(id: id, queue: target, spec: spec))
+        }
+        logger.info("relaying successors left in an outbox", metadata: ["queue": "\(queue)", "count": "\(due.count)"])
+        await relay(due, from: queue)
+        return items.count / 2
     }
 }
 

@@ -23,21 +23,33 @@ local grace = tonumber(ARGV[6])
 local out = {}
 local completed = 0
 local rang = false
+-- Per job one HMGET; the 'active' check, the ZREM and the DEL are one call each for the whole batch.
+local ids, fields = {}, {}
 for i = 7, #ARGV, 3 do
-  local id, token, successors = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  ids[#ids + 1] = ARGV[i]
+  fields[#fields + 1] = redis.call('HMGET', prefix .. 'job:' .. ARGV[i], 'token', 'unique_key', 'unique_mode', 'unique_ttl_ms')
+end
+local active = {}
+if #ids > 0 then active = redis.call('ZMSCORE', KEYS[1], unpack(ids)) end
+local leaving, deleting, seen = {}, {}, {}
+for n, id in ipairs(ids) do
+  local i = 7 + (n - 1) * 3
+  local token, successors = ARGV[i + 1], ARGV[i + 2]
   local jk = prefix .. 'job:' .. id
-  local f = redis.call('HMGET', jk, 'token', 'unique_key', 'unique_mode', 'unique_ttl_ms')
-  if f[1] ~= token or redis.call('ZREM', KEYS[1], id) == 0 then
+  local f = fields[n]
+  if f[1] ~= token or not active[n] or seen[id] then
     redis.call('INCR', prefix .. 'stats:stale')
     out[#out + 1] = 0
   else
+    seen[id] = true  -- an id twice in one call completes once
+    leaving[#leaving + 1] = id
     retire_unique(prefix, id, f[2], f[3], f[4])
     if keep > 0 then
       redis.call('HSET', jk, 'state', 'done', 'finished_ms', now)
       redis.call('HDEL', jk, 'lease_owner')
       redis.call('ZADD', KEYS[2], now, id)
     else
-      redis.call('DEL', jk)
+      deleting[#deleting + 1] = jk
     end
     if successors ~= '' then
       for _, s in ipairs(cjson.decode(successors)) do
@@ -56,6 +68,8 @@ for i = 7, #ARGV, 3 do
     out[#out + 1] = 1
   end
 end
+if #leaving > 0 then redis.call('ZREM', KEYS[1], unpack(leaving)) end
+if #deleting > 0 then redis.call('DEL', unpack(deleting)) end
 if keep > 0 and completed > 0 then trim_finished(KEYS[2], prefix, now, keep, max_age) end
 if completed > 0 then
   local sk = prefix .. 'stats:processed:' .. ARGV[2]

@@ -111,7 +111,8 @@ end
 -- Leases one ready job (already out of 'ready') to a worker: attempt + 1, a fencing token one higher than any before,
 -- a lease in 'active'; a 'queued' unique key is released. Returns the 9 values a worker needs (id, token, attempt,
 -- max_attempts, name, payload, options, ready_ms, collected or false), or nil for an id without a hash (counted).
-local function lease_job(prefix, active_key, id, now, lease_ms, worker)
+-- With `leases` (a table), the lease's score and id are appended to it for one ZADD by the caller instead.
+local function lease_job(prefix, active_key, id, now, lease_ms, worker, leases)
   local jk = prefix .. 'job:' .. id
   local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token', 'collected')
   if not f[1] then
@@ -121,7 +122,12 @@ local function lease_job(prefix, active_key, id, now, lease_ms, worker)
   local attempt = tonumber(f[8]) + 1
   local token = tonumber(f[9]) + 1
   redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now, 'attempt', attempt, 'token', token)
-  redis.call('ZADD', active_key, now + lease_ms, id)
+  if leases then
+    leases[#leases + 1] = now + lease_ms
+    leases[#leases + 1] = id
+  else
+    redis.call('ZADD', active_key, now + lease_ms, id)
+  end
   if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
     redis.call('DEL', prefix .. 'unique:' .. f[6])
   end

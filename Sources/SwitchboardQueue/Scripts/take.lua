@@ -54,16 +54,17 @@ if waiting then
     taken = taken + 1
   end
 end
-if redis.call('EXISTS', KEYS[6]) == 0 then
-  while taken < want do
-    local id = redis.call('LPOP', KEYS[1])
-    if not id then break end
-    local job = lease_job(prefix, KEYS[4], id, now, lease, worker)
+if redis.call('EXISTS', KEYS[6]) == 0 and taken < want then
+  -- One LPOP and one ZADD for the whole batch: per job only its HMGET and HSET (Lua's per-call cost dominates).
+  local leases = {}
+  for _, id in ipairs(redis.call('LPOP', KEYS[1], want - taken) or {}) do
+    local job = lease_job(prefix, KEYS[4], id, now, lease, worker, leases)
     if job then
       for _, v in ipairs(job) do out[#out + 1] = v end
       taken = taken + 1
     end
   end
+  if #leases > 0 then redis.call('ZADD', KEYS[4], unpack(leases)) end
 end
 if waiting then
   local member = lease .. '|' .. worker

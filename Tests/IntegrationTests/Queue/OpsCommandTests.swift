@@ -137,7 +137,8 @@ struct OpsCommandTests {
         var screen = ""
         try await expectEventually(timeout: .seconds(15)) {
             screen = try await tmux(["capture-pane", "-p", "-t", "top"]).stdout
-            return screen.contains(queue) && screen.contains("0/3")
+            // A whole frame: capture-pane can catch a redraw half written.
+            return screen.contains(queue) && screen.contains("0/3") && screen.contains("q or Ctrl-C to quit")
         }
         #expect(screen.contains("QUEUE"))
         #expect(screen.contains("WORKER"))

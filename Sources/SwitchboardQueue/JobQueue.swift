@@ -76,9 +76,7 @@ public struct JobQueue: Sendable {
         for job in jobs {
             let options = job.options
             let queue = options.queue ?? "default"
-            try QueueKeys.validate(queue)
             guard !job.name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
-            if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
             let stored = try options.stored()
             let retry = stored.retry
             let optionsJSON: [UInt8]
@@ -146,7 +144,6 @@ public struct JobQueue: Sendable {
             throw QueueError(.invalidOptions, "debounce needs a key of 1-200 characters, a window above zero and a max wait no shorter than it")
         }
         let queue = job.options.queue ?? "default"
-        try QueueKeys.validate(queue)
         let stored = try job.options.stored()
         let retry = stored.retry
         let keys = QueueKeys(queue: queue)
@@ -183,8 +180,11 @@ extension JobOptions {
         return o
     }
 
-    /// What the worker reads back, after checking the keys and limits (each becomes a Redis hash tag).
+    /// What the worker reads back, after checking the queue name, the delay, and the keys and limits (each becomes a
+    /// Redis hash tag). Every way of creating a job goes through it.
     func stored() throws(QueueError) -> StoredOptions {
+        try QueueKeys.validate(queue ?? "default")
+        if let delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
         if let lock { try QueueKeys.validateTag(lock, what: "lock key") }
         try rateLimit?.validate()
         try concurrency?.validate()

@@ -56,12 +56,10 @@ extension JobContext {
             throw QueueError(.invalidOptions, "a successor cannot have a unique key or debounce: it is created exactly once with its parent's completion")
         }
         guard !name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
-        if let delay = options.delay, delay < .zero { throw QueueError(.invalidOptions, "a delay cannot be negative") }
         guard (try? JSONValue.parse(payload)) != nil else {
             throw QueueError(.encodingFailed, "the parameters of successor \(name) are not valid JSON")
         }
         let queue = options.queue ?? "default"
-        try QueueKeys.validate(queue)
         let stored = try options.stored()
         let optionsJSON: [UInt8]
         do { optionsJSON = Array(try JSONEncoder().encode(stored)) } catch {

@@ -168,43 +168,6 @@ public final class QueueWorker: Service, Sendable {
         return try LeasedJob.parse(list, queue: queue)
     }
 
-    /// Blocks on one queue's doorbell (1 s at a time, one key per BLPOP so it works on Redis Cluster). When a token
-    /// arrives it leases jobs for the free slots at once, on the same connection and thread (the shortest path from
-    /// an enqueue to a running job), and rings the in-process bell when it could not take them itself. Timing never
-    /// depends on Redis's BLPOP timeout precision (a 100 ms tick): due times are kept by the fetch loop's timer.
-    private func doorbellListener(queue: String) async {
-        if options.queues.count == 1 && options.directHandoff { return await handoffListener(queue: queue) }
-        let doorbell = RedisArgument.string(QueueKeys(queue: queue).doorbell)
-        var failures = 0
-        while !state.withLock({ $0.stopping }) {
-            do {
-                let (rang, jobs) = try await redis.withConnection { connection -> (Bool, [LeasedJob]) in
-                    let reply = try connection.blockingCommand(["BLPOP", doorbell, "1"], timeout: .seconds(1))
-                    if reply.isNull { return (false, []) }
-                    // With several queues, only the fetch loop leases, so weights and priorities decide; the listener
-                    // just wakes it. With one queue it leases at once: the shortest path from enqueue to handler.
-                    if self.state.withLock({ $0.stopping }) || self.options.queues.count > 1 { return (true, []) }
-                    let free = self.reserveSlots()
-                    if free == 0 { return (true, []) }
-                    do {
-                        let jobs = try self.take(queue: queue, count: free, on: connection).1
-                        self.releaseSlots(free - jobs.count)
-                        return (true, jobs)
-                    } catch {
-                        self.releaseSlots(free)
-                        throw error
-                    }
-                }
-                failures = 0
-                for job in jobs { start(job) }
-                if rang && jobs.isEmpty { bell.ring() }
-            } catch {
-                failures += 1
-                try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 6))))
-            }
-        }
-    }
-
     // MARK: - Running a job
 
     /// Registers the job as running (its slot is already reserved), then runs it in a task of its own (one per job: cancellable on its own when its

@@ -54,9 +54,7 @@ for n, id in ipairs(ids) do
     if successors ~= '' then
       for _, s in ipairs(cjson.decode(successors)) do
         if s.queue == queue then
-          create_job(prefix, queue, prefix .. 'ready', prefix .. 'scheduled', now, s.id, s.name, s.payload, s.delay_ms,
-            s.max_attempts, '', '', 0, s.options)
-          redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', id)
+          create_successor(prefix, queue, prefix .. 'ready', prefix .. 'scheduled', now, s)
           rang = true
         else
           redis.call('HSET', prefix .. 'outbox', s.id, cjson.encode(s))

@@ -160,3 +160,26 @@ local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, 
   if n > 0 then redis.call('INCRBY', prefix .. 'stats:handoffs', n) end
   return n
 end
+
+-- Hands an active job back without using up an attempt, if `token` is still its lease: out of 'active', attempt
+-- restored, ready at the front (delay_ms 0) or scheduled. Returns whether it was handed back.
+local function hand_back(prefix, active_key, ready_key, scheduled_key, id, token, delay_ms, now)
+  local jk = prefix .. 'job:' .. id
+  if redis.call('HGET', jk, 'token') ~= token or redis.call('ZREM', active_key, id) == 0 then return false end
+  redis.call('HINCRBY', jk, 'attempt', -1)
+  redis.call('HDEL', jk, 'lease_owner')
+  if delay_ms > 0 then
+    redis.call('HSET', jk, 'state', 'scheduled', 'run_at_ms', now + delay_ms)
+    redis.call('ZADD', scheduled_key, now + delay_ms, id)
+  else
+    redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
+    redis.call('LPUSH', ready_key, id)
+  end
+  return true
+end
+
+-- Creates a successor from its spec (complete.lua for this queue, relay.lua for another), remembering its parent.
+local function create_successor(prefix, queue, ready_key, scheduled_key, now, s)
+  create_job(prefix, queue, ready_key, scheduled_key, now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, '', '', 0, s.options)
+  redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', s.parent)
+end

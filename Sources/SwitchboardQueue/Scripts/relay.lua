@@ -20,8 +20,7 @@ for i = 4, #ARGV do
   if redis.call('EXISTS', tomb) == 1 then
     out[#out + 1] = 0
   else
-    create_job(prefix, queue, KEYS[1], KEYS[2], now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, '', '', 0, s.options)
-    redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', s.parent)
+    create_successor(prefix, queue, KEYS[1], KEYS[2], now, s)
     redis.call('SET', tomb, s.parent, 'PX', ttl)
     rang = true
     out[#out + 1] = 1

@@ -16,15 +16,7 @@ while true do
   local raw = redis.call('LPOP', KEYS[2])
   if not raw then break end
   local job = cjson.decode(raw)
-  local id, token = job[1], tostring(job[2])
-  local jk = prefix .. 'job:' .. id
-  if redis.call('HGET', jk, 'token') == token and redis.call('ZREM', KEYS[3], id) == 1 then
-    redis.call('HINCRBY', jk, 'attempt', -1)
-    redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now_ms())
-    redis.call('HDEL', jk, 'lease_owner')
-    redis.call('LPUSH', KEYS[4], id)
-    back = back + 1
-  end
+  if hand_back(prefix, KEYS[3], KEYS[4], '', job[1], tostring(job[2]), 0, now_ms()) then back = back + 1 end
 end
 if back > 0 then ring(KEYS[5]) end
 return back

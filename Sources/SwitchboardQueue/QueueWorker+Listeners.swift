@@ -2,6 +2,9 @@ import Logging
 import SwitchboardRedis
 import Synchronization
 
+/// The listeners that block on Redis for a worker: one per queue on its doorbell, or, for a worker on one queue,
+/// the direct-handoff listener.
+///
 /// Direct handoff, for a worker on one queue. The listener keeps one job slot reserved and registers it in the
 /// queue's waiters (`take` with `waiting`, renewed every second); an enqueue then leases its job straight to a
 /// waiter and pushes it onto the waiter's inbox (`hand_off` in prelude.lua), which the listener is blocked on
@@ -9,6 +12,43 @@ import Synchronization
 /// enqueue and handler than doorbell → `take`. A job handed off while the listener was busy waits in the inbox and
 /// comes first in its next `take`; at shutdown `unwait.lua` unregisters and gives back what is in the inbox.
 extension QueueWorker {
+    /// Blocks on one queue's doorbell (1 s at a time, one key per BLPOP so it works on Redis Cluster). When a token
+    /// arrives it leases jobs for the free slots at once, on the same connection and thread (the shortest path from
+    /// an enqueue to a running job), and rings the in-process bell when it could not take them itself. Timing never
+    /// depends on Redis's BLPOP timeout precision (a 100 ms tick): due times are kept by the fetch loop's timer.
+    func doorbellListener(queue: String) async {
+        if options.queues.count == 1 && options.directHandoff { return await handoffListener(queue: queue) }
+        let doorbell = RedisArgument.string(QueueKeys(queue: queue).doorbell)
+        var failures = 0
+        while !state.withLock({ $0.stopping }) {
+            do {
+                let (rang, jobs) = try await redis.withConnection { connection -> (Bool, [LeasedJob]) in
+                    let reply = try connection.blockingCommand(["BLPOP", doorbell, "1"], timeout: .seconds(1))
+                    if reply.isNull { return (false, []) }
+                    // With several queues, only the fetch loop leases, so weights and priorities decide; the listener
+                    // just wakes it. With one queue it leases at once: the shortest path from enqueue to handler.
+                    if self.state.withLock({ $0.stopping }) || self.options.queues.count > 1 { return (true, []) }
+                    let free = self.reserveSlots()
+                    if free == 0 { return (true, []) }
+                    do {
+                        let jobs = try self.take(queue: queue, count: free, on: connection).1
+                        self.releaseSlots(free - jobs.count)
+                        return (true, jobs)
+                    } catch {
+                        self.releaseSlots(free)
+                        throw error
+                    }
+                }
+                failures = 0
+                for job in jobs { start(job) }
+                if rang && jobs.isEmpty { bell.ring() }
+            } catch {
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 6))))
+            }
+        }
+    }
+
     func handoffListener(queue: String) async {
         let keys = QueueKeys(queue: queue)
         let inbox = keys.inbox(options.workerID)

@@ -81,7 +81,7 @@ public final class RedisConnection: Sendable {
     /// Runs a Lua script by EVALSHA; on NOSCRIPT it loads the script and tries once more.
     @discardableResult
     public func evaluate(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument]) throws -> RedisReply {
-        let call: [RedisArgument] = ["EVALSHA", .string(script.sha1), .int(keys.count)] + keys + arguments
+        let call = script.call(keys: keys, arguments: arguments)
         do {
             return try command(call)
         } catch let error as RedisError where error.serverErrorPrefix == "NOSCRIPT" {
@@ -93,17 +93,77 @@ public final class RedisConnection: Sendable {
     /// Runs one script several times in one round trip (pipelined EVALSHA). Calls the server answered with NOSCRIPT
     /// did not run; the script is loaded and just those calls are sent again. Error replies come back in place.
     public func evaluatePipelined(_ script: RedisScript, calls: [(keys: [RedisArgument], arguments: [RedisArgument])]) throws -> [RedisReply] {
-        func command(_ call: (keys: [RedisArgument], arguments: [RedisArgument])) -> [RedisArgument] {
-            ["EVALSHA", .string(script.sha1), .int(call.keys.count)] + call.keys + call.arguments
-        }
-        var replies = try pipeline(calls.map(command))
+        try reissuingUnknownScript(script, calls: calls, replies: try pipeline(calls.map { script.call(keys: $0.keys, arguments: $0.arguments) }))
+    }
+
+    /// `replies` to pipelined EVALSHA `calls`, with those the server answered NOSCRIPT (which did not run) run again
+    /// after loading the script.
+    func reissuingUnknownScript(
+        _ script: RedisScript, calls: [(keys: [RedisArgument], arguments: [RedisArgument])], replies: [RedisReply]
+    ) throws -> [RedisReply] {
+        var replies = replies
         let missing = replies.indices.filter { if case .error(let m) = replies[$0] { return m.hasPrefix("NOSCRIPT") } else { return false } }
         if !missing.isEmpty {
-            try self.command("SCRIPT", "LOAD", .string(script.source))
-            let again = try pipeline(missing.map { command(calls[$0]) })
+            try command("SCRIPT", "LOAD", .string(script.source))
+            let again = try pipeline(missing.map { script.call(keys: calls[$0].keys, arguments: calls[$0].arguments) })
             for (i, reply) in zip(missing, again) { replies[i] = reply }
         }
         return replies
+    }
+
+    // MARK: - Send now, read on another thread (RedisClient's fast path)
+
+    /// Writes `commands` from the calling thread without ever blocking it: only when the socket is already open and
+    /// healthy (checked by a non-blocking poll) does it format them and `send` with `MSG_DONTWAIT`. Whatever the
+    /// kernel did not take at once is queued in hiredis's output buffer, which ``receiveReplies(_:)`` writes before
+    /// it reads. Returns false, having written nothing, when the socket is closed or unhealthy: use the blocking path,
+    /// which reconnects. After true, the caller must call ``receiveReplies(_:)`` for `commands.count` replies before
+    /// anything else uses this connection.
+    func sendWithoutBlocking(_ commands: [[RedisArgument]]) -> Bool {
+        handle.withLock { h in
+            guard let ctx = h.context, ctx.pointee.err == 0, !peerHasClosed(ctx.pointee.fd) else { return false }
+            var wire: [UInt8] = []
+            for arguments in commands {
+                var formatted: UnsafeMutablePointer<CChar>?
+                let length = withArgv(arguments) { argc, argv, lengths in redisFormatCommandArgv(&formatted, argc, argv, lengths) }
+                guard length > 0, let formatted else { return false }
+                wire.append(contentsOf: UnsafeRawBufferPointer(start: formatted, count: Int(length)))
+                redisFreeCommand(formatted)
+            }
+            let sent = wire.withUnsafeBytes { Glibc.send(ctx.pointee.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            // -1 (would block, or an error the blocking write will report) sent nothing: queue it all.
+            let from = max(0, sent)
+            if from < wire.count {
+                let rc = wire.withUnsafeBytes { raw in
+                    redisAppendFormattedCommand(ctx, raw.baseAddress!.assumingMemoryBound(to: CChar.self) + from, wire.count - from)
+                }
+                if rc != REDIS_OK {
+                    // Out of memory in hiredis; bytes may be on the wire: this socket cannot be trusted any more.
+                    drop(&h)
+                    return from > 0 ? true : false
+                }
+            }
+            return true
+        }
+    }
+
+    /// Reads `count` replies for what ``sendWithoutBlocking(_:)`` sent (writing its queued rest first). Blocks.
+    /// Error replies come back in place; a connection error throws and closes the socket.
+    func receiveReplies(_ count: Int) throws -> [RedisReply] {
+        try handle.withLock { h in
+            guard let ctx = h.context else {
+                throw RedisError(.connectionLost, "connection to \(configuration.address) lost while sending; the command may or may not have run")
+            }
+            var replies: [RedisReply] = []
+            replies.reserveCapacity(count)
+            for _ in 0..<count {
+                var raw: UnsafeMutableRawPointer?
+                if redisGetReply(ctx, &raw) != REDIS_OK || raw == nil { throw ioError(&h) }
+                replies.append(RedisReply(copying: raw!))
+                freeReplyObject(raw)
+            }
+            return replies
+        }
     }
 
     // MARK: - Internals (run with the mutex held)

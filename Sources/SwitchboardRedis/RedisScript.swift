@@ -17,4 +17,9 @@ public struct RedisScript: Sendable, Hashable {
             return byte < 16 ? "0" + hex : hex
         }.joined()
     }
+
+    /// The EVALSHA command that runs this script.
+    public func call(keys: [RedisArgument], arguments: [RedisArgument]) -> [RedisArgument] {
+        ["EVALSHA", .string(sha1), .int(keys.count)] + keys + arguments
+    }
 }

@@ -135,6 +135,77 @@ struct RedisClientTests {
         await server.stop()
     }
 
+    /// Most of these commands take the fast path (written from the caller's thread, read on a client thread): every
+    /// caller still gets its own replies, and the client never opens more connections than it may.
+    @Test func concurrentCallersGetTheirOwnRepliesOnAtMostMaxConnections() async throws {
+        let server = try await RedisServerProcess()
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.url), maxConnections: 2)
+        let opened = try await connectionsOpened(redis)
+        let prefix = self.prefix
+        let wrong = try await withThrowingTaskGroup(of: Int.self) { group in
+            for t in 0..<40 {
+                group.addTask {
+                    var wrong = 0
+                    for i in 0..<50 {
+                        let value = "t\(t)-\(i)"
+                        if try await redis.command(["ECHO", .string(value)]).string != value { wrong += 1 }
+                        let replies = try await redis.pipeline([["SET", .string(prefix + value), .string(value)], ["GET", .string(prefix + value)]])
+                        if replies != [.status("OK"), .bulk(Array(value.utf8))] { wrong += 1 }
+                        let script = try await redis.evaluate(
+                            RedisScript(name: "echo", source: "return ARGV[1]"), keys: [], arguments: [.string(value)])
+                        if script.string != value { wrong += 1 }
+                    }
+                    return wrong
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(wrong == 0)
+        // The readiness probe and our first connection were counted before; one more connection at most since.
+        #expect(try await connectionsOpened(redis) <= opened + 1)
+        try await redis.shutdown()
+        await server.stop()
+    }
+
+    private func connectionsOpened(_ redis: RedisClient) async throws -> Int {
+        let stats = try await redis.command(["INFO", "stats"]).string ?? ""
+        let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("total_connections_received:") }
+        return try #require(line.flatMap { Int($0.split(separator: ":")[1]) })
+    }
+
+    /// A request larger than the socket takes at once: the fast path writes what it can without blocking and leaves
+    /// the rest for the client thread, which writes it before reading.
+    @Test func aRequestTooLargeForOneNonBlockingSendArrivesWhole() async throws {
+        try await withClient { redis in
+            #expect(try await redis.command(["PING"]) == .status("PONG"))  // an idle open connection: the fast path
+            var big = [UInt8](repeating: 0, count: 16 << 20)
+            var generator = SystemRandomNumberGenerator()
+            for i in stride(from: 0, to: big.count, by: 8) { withUnsafeBytes(of: generator.next()) { big.replaceSubrange(i..<(i + 8), with: $0) } }
+            try await redis.command(["SET", .string(prefix + "huge"), .bytes(big)])
+            let replies = try await redis.pipeline([["STRLEN", .string(prefix + "huge")], ["SET", .string(prefix + "huge2"), .bytes(big)], ["GET", .string(prefix + "huge")]])
+            #expect(replies[0] == .integer(16 << 20))
+            #expect(replies[1] == .status("OK"))
+            #expect(replies[2].bytes == big)
+            try await redis.command(["DEL", .string(prefix + "huge"), .string(prefix + "huge2")])
+        }
+    }
+
+    /// An idle connection the server closed is noticed before anything is written on it; the command reconnects.
+    @Test func aConnectionKilledWhileIdleIsReplacedBeforeTheNextCommand() async throws {
+        let server = try await RedisServerProcess()
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.url), maxConnections: 1)
+        try await redis.command(["SET", "k", "v"])
+        let killer = RedisClient(configuration: try RedisConfiguration(url: server.url), maxConnections: 1)
+        let killed = try await killer.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+        #expect(killed == .integer(1))
+        try await Task.sleep(for: .milliseconds(100))  // the FIN reaches our socket
+        #expect(try await redis.command(["GET", "k"]) == .bulk(Array("v".utf8)))
+        #expect(try await redis.pipeline([["INCR", "n"], ["INCR", "n"]]) == [.integer(1), .integer(2)])
+        try await killer.shutdown()
+        try await redis.shutdown()
+        await server.stop()
+    }
+
     @Test func wrongPasswordIsAClearErrorWithoutThePassword() async throws {
         let server = try await RedisServerProcess(extraArguments: ["--requirepass", "correct-horse"])
         let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://:hunter2-wrong@127.0.0.1:\(server.port)/0"), maxConnections: 1)

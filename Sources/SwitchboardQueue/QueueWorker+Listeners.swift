@@ -125,12 +125,13 @@ extension QueueWorker {
         // The doorbell: the next take leases at once. It also announces scheduled jobs, whose due time the fetch
         // loop's take learns.
         guard key == inbox else { return HandoffStep(wakeFetchLoop: true, holding: true) }
-        return HandoffStep(giveBack: startUnlessStopping([try LeasedJob.parseHandoff(value, queue: queue)]), holding: false)
+        let job = try LeasedJob.parseHandoff(value, queue: queue)
+        return HandoffStep(giveBack: startUnlessStopping([job], immediately: true), holding: false)
     }
 
-    private func startUnlessStopping(_ jobs: [LeasedJob]) -> [LeasedJob] {
+    private func startUnlessStopping(_ jobs: [LeasedJob], immediately: Bool = false) -> [LeasedJob] {
         if state.withLock({ $0.stopping }) { return jobs }
-        for job in jobs { start(job) }
+        for job in jobs { start(job, immediately: immediately) }
         return []
     }
 }

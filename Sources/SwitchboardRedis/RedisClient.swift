@@ -1,3 +1,4 @@
+import Glibc
 import NIOPosix
 import Synchronization
 
@@ -45,6 +46,7 @@ public final class RedisClient: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         pool.withLock { $0.busy += 1 }
         return try await threads.runIfActive {
+            PipeSignal.blockOnThisThread()
             let connection = self.pool.withLock { $0.idle.popLast() } ?? RedisConnection(configuration: self.configuration)
             defer { self.checkIn(connection) }
             return try body(connection)
@@ -122,6 +124,7 @@ public final class RedisClient: Sendable {
             return nil
         }
         return try await threads.runIfActive {
+            PipeSignal.blockOnThisThread()
             defer { self.checkIn(connection) }
             return try then(connection, try connection.receiveReplies(commands.count))
         }
@@ -133,5 +136,23 @@ public final class RedisClient: Sendable {
             $0.busy -= 1
             if $0.idle.count < maxConnections { $0.idle.append(connection) }
         }
+    }
+}
+
+/// hiredis writes with write(2), which raises SIGPIPE when Redis has closed the socket mid-request, and SIGPIPE's
+/// default action ends the process. The client's own threads block it, as libpq does for its sends: the write then
+/// fails with EPIPE, reported as a lost connection. (The caller-thread send uses MSG_NOSIGNAL instead; no other
+/// thread's signal mask is touched.)
+enum PipeSignal {
+    private final class Blocked: Sendable {}
+    private static let blocked = ThreadSpecificVariable<Blocked>()
+
+    static func blockOnThisThread() {
+        guard blocked.currentValue == nil else { return }
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        blocked.currentValue = Blocked()
     }
 }

@@ -206,6 +206,22 @@ struct RedisClientTests {
         await server.stop()
     }
 
+    /// The server closes the socket while a request is still being written (its bulk-length limit): the write fails
+    /// with EPIPE and the call throws a lost connection. Without SIGPIPE blocked on the client's threads, this
+    /// signal would end the test process.
+    @Test func aServerClosingTheSocketMidRequestIsAnErrorNotASignal() async throws {
+        let server = try await RedisServerProcess(extraArguments: ["--proto-max-bulk-len", "1mb"])
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.url), maxConnections: 1)
+        let big = [UInt8](repeating: 120, count: 32 << 20)
+        for _ in 0..<3 {
+            let error = await #expect(throws: RedisError.self) { try await redis.command(["SET", "k", .bytes(big)]) }
+            #expect(error?.code == .connectionLost || error?.code == .serverError)
+            #expect(try await redis.command(["PING"]) == .status("PONG"))
+        }
+        try await redis.shutdown()
+        await server.stop()
+    }
+
     @Test func wrongPasswordIsAClearErrorWithoutThePassword() async throws {
         let server = try await RedisServerProcess(extraArguments: ["--requirepass", "correct-horse"])
         let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://:hunter2-wrong@127.0.0.1:\(server.port)/0"), maxConnections: 1)

@@ -1,7 +1,3 @@
-import Glibc
-import NIOPosix
-import Synchronization
-
 /// The async face of Redis: a small pool of ``RedisConnection``s, each used on one of the client's own
 /// threads, so blocking hiredis calls never run on Swift's cooperative pool or an event loop.
 ///
@@ -9,11 +5,13 @@ import Synchronization
 /// (BLMOVE with a 1 s timeout) holds one thread for that long, so size the client for the number of
 /// concurrent blocking consumers plus one or two for everything else.
 ///
-/// When a thread is free and an open connection idle, ``command(_:)``, ``pipeline(_:)``, ``evaluate(_:keys:arguments:)``
+/// Each thread owns one connection for its whole life (``RedisThreads``), so the client never holds more. When a thread
+/// is parked with an open connection, a request of up to 64 KiB through ``command(_:)``, ``pipeline(_:)``, ``evaluate(_:keys:arguments:)``
 /// and ``evaluatePipelined(_:calls:)`` write their request from the caller's thread with a non-blocking `send`, and
 /// only the wait for the reply moves to a client thread. The request is on its way while that thread wakes up
 /// (about 0.1 ms on this machine's idle cores), which is most of an idle producer's latency. Nothing blocks the
-/// caller: a socket that would block, or is not open, takes the ordinary path.
+/// caller: what the socket does not take at once is written by the client thread, and a socket that is not open takes
+/// the ordinary path, which reconnects.
 ///
 /// ```swift
 /// let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:6379/0"))
@@ -22,45 +20,28 @@ import Synchronization
 /// ```
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let maxConnections: Int
-    private let threads: NIOThreadPool
-    private let pool: Mutex<Pool>
-
-    /// Idle connections, and work handed to the threads (queued or running) that has not finished.
-    private struct Pool {
-        var idle: [RedisConnection] = []
-        var busy = 0
-    }
+    private let threads: RedisThreads
 
     /// - Parameter maxConnections: threads and connections this client may use at once. Default 4.
     public init(configuration: RedisConfiguration, maxConnections: Int = 4) {
         precondition(maxConnections > 0, "a Redis client needs at least one connection")
         self.configuration = configuration
-        self.maxConnections = maxConnections
-        self.threads = NIOThreadPool(numberOfThreads: maxConnections)
-        self.pool = Mutex(Pool())
-        threads.start()
+        self.threads = RedisThreads(count: maxConnections, configuration: configuration)
     }
 
     /// Runs `body` with a connection, on one of the client's threads. `body` may block.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
-        pool.withLock { $0.busy += 1 }
-        return try await threads.runIfActive {
-            PipeSignal.blockOnThisThread()
-            let connection = self.pool.withLock { $0.idle.popLast() } ?? RedisConnection(configuration: self.configuration)
-            defer { self.checkIn(connection) }
-            return try body(connection)
+        try await withCheckedThrowingContinuation { continuation in
+            threads.submit(work(body, continuation))
         }
     }
 
     /// Runs one command. Throws ``RedisError`` for an error reply or a connection failure.
     @discardableResult
     public func command(_ arguments: [RedisArgument]) async throws -> RedisReply {
-        if let replies = try await sendingFirst([arguments]) {
-            if case .error(let message) = replies[0] { throw RedisError(.serverError, message) }
-            return replies[0]
-        }
-        return try await withConnection { try $0.command(arguments) }
+        let reply = try await sendingFirst([arguments], then: { $1 }, otherwise: { [try $0.command(arguments)] })[0]
+        if case .error(let message) = reply { throw RedisError(.serverError, message) }
+        return reply
     }
 
     /// Runs a blocking command whose server-side timeout is `timeout` (must be positive).
@@ -72,8 +53,7 @@ public final class RedisClient: Sendable {
     /// Sends all commands in one round trip; error replies come back in place.
     public func pipeline(_ commands: [[RedisArgument]]) async throws -> [RedisReply] {
         if commands.isEmpty { return [] }
-        if let replies = try await sendingFirst(commands) { return replies }
-        return try await withConnection { try $0.pipeline(commands) }
+        return try await sendingFirst(commands, then: { $1 }, otherwise: { try $0.pipeline(commands) })
     }
 
     /// Runs a Lua script by EVALSHA, loading it first if the server does not know it.
@@ -88,71 +68,49 @@ public final class RedisClient: Sendable {
     /// it. Error replies come back in place.
     public func evaluatePipelined(_ script: RedisScript, calls: [(keys: [RedisArgument], arguments: [RedisArgument])]) async throws -> [RedisReply] {
         if calls.isEmpty { return [] }
-        let commands = calls.map { script.call(keys: $0.keys, arguments: $0.arguments) }
-        if let replies = try await sendingFirst(commands, then: { connection, replies in
-            try connection.reissuingUnknownScript(script, calls: calls, replies: replies)
-        }) {
-            return replies
-        }
-        return try await withConnection { try $0.evaluatePipelined(script, calls: calls) }
+        return try await sendingFirst(
+            calls.map { script.call(keys: $0.keys, arguments: $0.arguments) },
+            then: { connection, replies in try connection.reissuingUnknownScript(script, calls: calls, replies: replies) },
+            otherwise: { try $0.evaluatePipelined(script, calls: calls) })
     }
 
-    /// Stops the client's threads and closes its connections. Commands after this throw.
+    /// Stops the client's threads once their current command is done (queued ones fail) and closes its connections.
+    /// Commands after this throw.
     public func shutdown() async throws {
-        try await threads.shutdownGracefully()
-        pool.withLock { $0.idle.removeAll() }
+        await threads.shutdown()
     }
 
-    // MARK: - The fast path
+    // MARK: - Internals
 
-    /// Sends `commands` from this thread and reads the replies on a client thread (then runs `then` there, on the same
-    /// connection); nil, having sent nothing, unless a thread is free and an open connection idle.
+    /// The largest request (bytes of arguments) written from the caller's thread.
+    static let sendFirstLimit = 64 << 10
+
+    /// With a parked thread free, writes `commands` on its connection from this thread, then has that thread read
+    /// the replies and pass them through `then`. Otherwise (every thread busy, or the socket not open) runs
+    /// `otherwise` on a client thread, the ordinary way.
     private func sendingFirst(
         _ commands: [[RedisArgument]],
-        then: @escaping @Sendable (RedisConnection, [RedisReply]) throws -> [RedisReply] = { $1 }
-    ) async throws -> [RedisReply]? {
-        // busy < maxConnections: a thread is free, so the replies are read at once and no more than maxConnections
-        // connections are ever out of the idle list.
-        let picked = pool.withLock { p -> RedisConnection? in
-            guard p.busy < maxConnections, let connection = p.idle.popLast() else { return nil }
-            p.busy += 1
-            return connection
-        }
-        guard let connection = picked else { return nil }
-        guard connection.sendWithoutBlocking(commands) else {
-            checkIn(connection)
-            return nil
-        }
-        return try await threads.runIfActive {
-            PipeSignal.blockOnThisThread()
-            defer { self.checkIn(connection) }
-            return try then(connection, try connection.receiveReplies(commands.count))
+        then: @escaping @Sendable (RedisConnection, [RedisReply]) throws -> [RedisReply],
+        otherwise: @escaping @Sendable (RedisConnection) throws -> [RedisReply]
+    ) async throws -> [RedisReply] {
+        // Large requests go the ordinary way: copying megabytes is no work for a cooperative thread, and they gain
+        // nothing measurable from the head start.
+        var size = 0
+        for command in commands { for argument in command { size += argument.bytes.count } }
+        guard size <= Self.sendFirstLimit, let t = threads.reserveIdle() else { return try await withConnection(otherwise) }
+        let connection = threads.connections[t]
+        let sent = connection.sendWithoutBlocking(commands)
+        return try await withCheckedThrowingContinuation { continuation in
+            let count = commands.count
+            threads.post(work({ c in sent ? try then(c, try c.receiveReplies(count)) : try otherwise(c) }, continuation), to: t)
         }
     }
 
-    /// Back to the idle list once a thread is done with it.
-    private func checkIn(_ connection: RedisConnection) {
-        pool.withLock {
-            $0.busy -= 1
-            if $0.idle.count < maxConnections { $0.idle.append(connection) }
-        }
-    }
-}
-
-/// hiredis writes with write(2), which raises SIGPIPE when Redis has closed the socket mid-request, and SIGPIPE's
-/// default action ends the process. The client's own threads block it, as libpq does for its sends: the write then
-/// fails with EPIPE, reported as a lost connection. (The caller-thread send uses MSG_NOSIGNAL instead; no other
-/// thread's signal mask is touched.)
-enum PipeSignal {
-    private final class Blocked: Sendable {}
-    private static let blocked = ThreadSpecificVariable<Blocked>()
-
-    static func blockOnThisThread() {
-        guard blocked.currentValue == nil else { return }
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGPIPE)
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-        blocked.currentValue = Blocked()
+    private func work<T: Sendable>(
+        _ body: @escaping @Sendable (RedisConnection) throws -> T, _ continuation: CheckedContinuation<T, any Error>
+    ) -> RedisThreads.Work {
+        RedisThreads.Work(
+            run: { connection in continuation.resume(with: Result { try body(connection) }) },
+            cancel: { continuation.resume(throwing: RedisError(.connectionLost, "the Redis client was shut down before this command ran")) })
     }
 }

@@ -44,6 +44,11 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    /// Sends the server a signal (SIGSTOP to pause it, SIGCONT to resume).
+    func signal(_ signal: Int32) {
+        if let pid { kill(pid, signal) }
+    }
 }
 
 /// posix_spawn with an empty signal mask and default dispositions: a child started from a thread that

@@ -78,10 +78,11 @@ public final class JobRegistry: Sendable {
 
     /// Registers `handler` for `P.jobName`. A later registration of the same name replaces the earlier one.
     public func register<P: JobParameters>(_ jobType: P.Type, handler: @escaping @Sendable (P, JobContext) async throws -> Void) {
+        let decoder = JSONDecoder()  // Sendable, and safe to share: one per job type rather than one per run
         let runner: Runner = { payload, context in
             let parameters: P
             do {
-                parameters = try JSONDecoder().decode(P.self, from: Data(payload))
+                parameters = try decoder.decode(P.self, from: Data(payload))
             } catch {
                 throw DoNotRetry("parameters of \(P.jobName) do not decode as \(P.self): \(type(of: error)); fix the producer or the type")
             }

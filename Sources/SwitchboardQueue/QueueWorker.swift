@@ -239,12 +239,10 @@ public final class QueueWorker: Service, Sendable {
             metrics.finished(queue: job.queue, name: job.name, outcome: "lost")
             return
         }
-        // The job's task may be cancelled (timeout, drain); recording the outcome must not be, so it runs in a task of
-        // its own that this one waits for.
-        let successors = context.successors.all
-        await Task {
-            await self.record(job, failure: failure, successors: successors, handingBack: handingBack, timedOut: timedOut, logger: jobLogger)
-        }.value
+        // The job's task may be cancelled (timeout, drain), and recording the outcome must not be cut short. It runs
+        // here all the same: nothing it awaits observes cancellation (the completion batcher's continuation, Redis
+        // calls once submitted), which spares a second task per job (about a tenth of a worker's CPU per no-op job).
+        await record(job, failure: failure, successors: context.successors.all, handingBack: handingBack, timedOut: timedOut, logger: jobLogger)
     }
 
     private func record(

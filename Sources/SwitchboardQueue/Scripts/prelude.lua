@@ -7,10 +7,17 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- An integer as a string, for redis.call. Redis turns a Lua number argument into text with printf's '%.17g', a
+-- floating-point conversion that costs more than the command it feeds (perf on a no-op run: ~9 % of Redis's CPU
+-- went to it); string.format's '%d' converts through a C long, without the floating-point path.
+local function int(n)
+  return string.format('%d', n)
+end
+
 -- Rings a queue's doorbell (a list workers block on), keeping at most 64 tokens.
 local function ring(doorbell)
-  redis.call('LPUSH', doorbell, 1)
-  redis.call('LTRIM', doorbell, 0, 63)
+  redis.call('LPUSH', doorbell, '1')
+  redis.call('LTRIM', doorbell, '0', '63')
 end
 
 -- Appends {attempt, at_ms, message} to a job's error history, keeping the last 20.
@@ -98,14 +105,15 @@ local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name
   local state, run_at = 'ready', now
   if delay_ms > 0 then
     state, run_at = 'scheduled', now + delay_ms
-    redis.call('ZADD', scheduled_key, run_at, id)
+    redis.call('ZADD', scheduled_key, int(run_at), id)
   else
     redis.call('RPUSH', ready_key, id)
   end
+  local at = int(run_at)
   redis.call('HSET', prefix .. 'job:' .. id,
     'id', id, 'name', name, 'payload', payload, 'queue', queue, 'state', state,
-    'attempt', 0, 'max_attempts', max_attempts, 'token', 0, 'created_ms', now, 'run_at_ms', run_at,
-    'ready_ms', run_at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', uttl, 'options', options)
+    'attempt', '0', 'max_attempts', max_attempts, 'token', '0', 'created_ms', int(now), 'run_at_ms', at,
+    'ready_ms', at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', int(uttl), 'options', options)
 end
 
 -- Leases one ready job (already out of 'ready') to a worker: attempt + 1, a fencing token one higher than any before,
@@ -121,12 +129,12 @@ local function lease_job(prefix, active_key, id, now, lease_ms, worker, leases)
   end
   local attempt = tonumber(f[8]) + 1
   local token = tonumber(f[9]) + 1
-  redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', now, 'attempt', attempt, 'token', token)
+  redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', int(now), 'attempt', int(attempt), 'token', int(token))
   if leases then
-    leases[#leases + 1] = now + lease_ms
+    leases[#leases + 1] = int(now + lease_ms)
     leases[#leases + 1] = id
   else
-    redis.call('ZADD', active_key, now + lease_ms, id)
+    redis.call('ZADD', active_key, int(now + lease_ms), id)
   end
   if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
     redis.call('DEL', prefix .. 'unique:' .. f[6])

@@ -102,17 +102,17 @@ end
 
 -- Stores a new job's hash and puts its id in 'ready' (delay_ms 0) or 'scheduled' (run at now + delay_ms).
 local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name, payload, delay_ms, max_attempts, ukey, umode, uttl, options)
-  local state, run_at = 'ready', now
+  local created = int(now)
+  local state, at = 'ready', created
   if delay_ms > 0 then
-    state, run_at = 'scheduled', now + delay_ms
-    redis.call('ZADD', scheduled_key, int(run_at), id)
+    state, at = 'scheduled', int(now + delay_ms)
+    redis.call('ZADD', scheduled_key, at, id)
   else
     redis.call('RPUSH', ready_key, id)
   end
-  local at = int(run_at)
   redis.call('HSET', prefix .. 'job:' .. id,
     'id', id, 'name', name, 'payload', payload, 'queue', queue, 'state', state,
-    'attempt', '0', 'max_attempts', max_attempts, 'token', '0', 'created_ms', int(now), 'run_at_ms', at,
+    'attempt', '0', 'max_attempts', max_attempts, 'token', '0', 'created_ms', created, 'run_at_ms', at,
     'ready_ms', at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', int(uttl), 'options', options)
 end
 

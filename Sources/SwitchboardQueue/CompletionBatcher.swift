@@ -17,12 +17,15 @@ final class CompletionBatcher: Sendable {
     private let redis: RedisClient
     private let retention: Retention
     private let relayGrace: Duration
+    /// The worker whose leases these completions finish.
+    private let workerID: String
     private let state = Mutex<(pending: [Pending], closed: Bool)>(([], false))
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
-    init(redis: RedisClient, retention: Retention, relayGrace: Duration) {
+    init(redis: RedisClient, workerID: String, retention: Retention, relayGrace: Duration) {
         self.redis = redis
+        self.workerID = workerID
         self.retention = retention
         self.relayGrace = relayGrace
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -78,8 +81,10 @@ final class CompletionBatcher: Sendable {
                     let reply = try await redis.evaluate(
                         QueueScripts.complete, keys: [.string(keys.active), .string(keys.done)],
                         arguments: [.string(keys.prefix), .string(utcDay()), .string(queue), .int(retention.count), .int(retention.age.milliseconds),
-                                    .int(relayGrace.milliseconds)]
-                            + chunk.flatMap { [RedisArgument.string($0.job.id), .string($0.job.token), .bytes($0.successors)] })
+                                    .int(relayGrace.milliseconds), .string(workerID)]
+                            + chunk.flatMap {
+                                [RedisArgument.string($0.job.id), .string($0.job.token), .bytes($0.successors), .string($0.job.uniqueMode)]
+                            })
                     let results = reply.array ?? []
                     for (i, item) in chunk.enumerated() { item.waiter.resume(returning: results.indices.contains(i) && results[i].int == 1) }
                 } catch {

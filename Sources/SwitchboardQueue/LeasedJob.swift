@@ -16,45 +16,65 @@ struct LeasedJob: Sendable {
     let readyAtMs: Int64
     /// For a debounced job enqueued with `collect`: every payload of its burst, as a JSON array.
     var collected: [UInt8]? = nil
+    /// The unique mode whose key completing the job releases, or "" when there is none to release.
+    var uniqueMode: String = ""
 
-    /// Parses `{ wait_ms, (id, token, attempt, max_attempts, name, payload, options, ready_ms, collected)… }`.
+    /// Values per job in a `take` reply and in a handed-off job.
+    static let fieldCount = 10
+
+    /// Parses `{ wait_ms, (id, token, attempt, max_attempts, name, payload, options, ready_ms, collected, unique)… }`.
     static func parse(_ reply: [RedisReply], queue: String) throws -> (waitMs: Int64, jobs: [LeasedJob]) {
-        guard let first = reply.first, let wait = first.int, (reply.count - 1) % 9 == 0 else {
+        guard let first = reply.first, let wait = first.int, (reply.count - 1) % fieldCount == 0 else {
             throw QueueError(.unexpectedReply, "take returned a reply of the wrong shape")
         }
         var jobs: [LeasedJob] = []
         var i = 1
         while i < reply.count {
-            let f = reply[i..<(i + 9)].map { $0 }
+            let f = reply[i..<(i + fieldCount)].map { $0 }
             guard let id = f[0].string, let token = f[1].int, let attempt = f[2].int, let max = f[3].int, let name = f[4].string,
-                let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int
+                let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int, let unique = f[9].string
             else { throw QueueError(.unexpectedReply, "take returned a job of the wrong shape") }
             let stored = OptionsCache.options(for: options)
             jobs.append(LeasedJob(
                 queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name,
-                payload: payload, options: stored, readyAtMs: ready, collected: f[8].bytes))
-            i += 9
+                payload: payload, options: stored, readyAtMs: ready, collected: f[8].bytes, uniqueMode: unique))
+            i += fieldCount
         }
         return (wait, jobs)
     }
 }
 
+/// A lease as the member of a queue's `active` zset that records it: `<job id>|<fencing token>|<worker id>`.
+/// Only the lease's holder can name it, so the scripts' fencing check is whether that member is still there.
+public struct LeaseMember: Sendable, Hashable {
+    public let jobID: String
+    public let token: Int64
+    public let worker: String
+
+    /// Splits a member of `active`; nil for one of another shape.
+    public init?(_ member: String) {
+        let parts = member.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, let token = Int64(parts[1]) else { return nil }
+        (jobID, self.token, worker) = (String(parts[0]), token, String(parts[2]))
+    }
+}
+
 extension LeasedJob {
-    /// Parses a job handed off to a waiting worker: the JSON array `hand_off` pushed, with the same 9 values as
+    /// Parses a job handed off to a waiting worker: the JSON array `hand_off` pushed, with the same 10 values as
     /// a `take` reply.
     static func parseHandoff(_ bytes: [UInt8], queue: String) throws -> LeasedJob {
-        guard let value = try? JSONValue.parse(bytes), value.elements.count == 9 else {
+        guard let value = try? JSONValue.parse(bytes), value.elements.count == fieldCount else {
             throw QueueError(.unexpectedReply, "a handed-off job has the wrong shape")
         }
         let f = value.elements
         func int(_ v: JSONValue) -> Int64? { v.number.map { Int64($0) } ?? v.string.flatMap { Int64($0) } }
         guard let id = f[0].string, let token = int(f[1]), let attempt = int(f[2]), let max = int(f[3]), let name = f[4].string,
-            let payload = f[5].string, let options = f[6].string, let ready = int(f[7])
+            let payload = f[5].string, let options = f[6].string, let ready = int(f[7]), let unique = f[9].string
         else { throw QueueError(.unexpectedReply, "a handed-off job has the wrong shape") }
         return LeasedJob(
             queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name, payload: Array(payload.utf8),
             options: OptionsCache.options(for: Array(options.utf8)), readyAtMs: ready,
-            collected: f[8].string.map { Array($0.utf8) })
+            collected: f[8].string.map { Array($0.utf8) }, uniqueMode: unique)
     }
 }
 

@@ -26,26 +26,30 @@ extension QueueInspector {
         let k = QueueKeys(queue: queue)
         var places: [String: [String]] = [:]  // id -> states it was seen in (ready once per copy)
         for id in try await paged("LRANGE", k.ready) { places[id, default: []].append("ready") }
-        for (state, key) in [("scheduled", k.scheduled), ("retry", k.retry), ("active", k.active), ("dead", k.dead), ("done", k.done)] {
+        for (state, key) in [("scheduled", k.scheduled), ("retry", k.retry), ("dead", k.dead), ("done", k.done)] {
             for id in try await paged("ZRANGE", key) { places[id, default: []].append(state) }
+        }
+        // Leases: '<id>|<token>|<worker>'; a member of another shape is reported as the orphan it is.
+        var owner: [String: String] = [:]
+        for member in try await paged("ZRANGE", k.active) {
+            let lease = LeaseMember(member)
+            places[lease?.jobID ?? member, default: []].append("active")
+            if let lease { owner[lease.jobID] = lease.worker }
         }
         let jobPrefix = k.prefix + "job:"
         let hashed = Set(try await scan(match: jobPrefix + "*").map { String($0.dropFirst(jobPrefix.count)) })
         let uniquePrefix = k.prefix + "unique:"
         let uniqueKeys = try await scan(match: uniquePrefix + "*").map { String($0.dropFirst(uniquePrefix.count)) }
 
-        // Job ids with data: read state and lease owner in pipelined pages.
+        // Job ids with data: read their state field in pipelined pages.
         let ids = Array(hashed.union(places.keys)).sorted()
-        var fields: [String: (state: String, owner: String)] = [:]
+        var fields: [String: String] = [:]
         for page in ids.filter(hashed.contains).chunked(500) {
-            let replies = try await redis.pipeline(page.map { ["HMGET", .string(k.job($0)), "state", "lease_owner"] })
-            for (id, reply) in zip(page, replies) {
-                let f = reply.array ?? []
-                fields[id] = (f.first?.string ?? "", f.count > 1 ? f[1].string ?? "" : "")
-            }
+            let replies = try await redis.pipeline(page.map { ["HGET", .string(k.job($0)), "state"] })
+            for (id, reply) in zip(page, replies) { fields[id] = reply.string ?? "" }
         }
         // Lease owners whose process record has expired (the records live outside the queue's hash slot).
-        let owners = Array(Set(ids.compactMap { places[$0]?.contains("active") == true ? fields[$0]?.owner : nil }.filter { !$0.isEmpty }))
+        let owners = Array(Set(owner.values.filter { !$0.isEmpty }))
         var goneOwners: Set<String> = []
         for page in owners.chunked(500) {
             let replies = try await redis.pipeline(page.map { ["EXISTS", .string(QueueKeys.worker($0))] })
@@ -55,14 +59,15 @@ extension QueueInspector {
         var suspects: [(kind: String, subject: String, extra: String)] = []
         for id in ids {
             let seen = places[id] ?? []
-            guard let f = fields[id] else {
+            guard let state = fields[id] else {
                 if !seen.isEmpty { suspects.append(("job", id, "")) }  // an id with no data
                 continue
             }
-            if seen.count != 1 || seen[0] != f.state {
+            // A lease does not write the job's hash: an active job's state field says ready.
+            if seen.count != 1 || (seen[0] == "active" ? "ready" : seen[0]) != state {
                 suspects.append(("job", id, ""))
-            } else if f.state == "active", goneOwners.contains(f.owner) {
-                suspects.append(("job", id, f.owner))
+            } else if seen[0] == "active", let holder = owner[id], goneOwners.contains(holder) {
+                suspects.append(("job", id, holder))
             }
         }
         suspects += uniqueKeys.map { ("unique", $0, "") }

@@ -7,9 +7,12 @@ public struct JobSnapshot: Sendable, Hashable {
     public let name: String
     /// scheduled, ready, active, retry, dead or done.
     public let state: String
+    /// Attempts used up; for an active job, the one running.
     public let attempt: Int
     public let maxAttempts: Int
+    /// The running lease's fencing token; 0 when the job is not active.
     public let fencingToken: Int64
+    /// The worker holding the lease; nil when the job is not active.
     public let leaseOwner: String?
     /// The stored parameters (JSON).
     public let payload: [UInt8]
@@ -71,11 +74,40 @@ public struct QueueInspector: Sendable {
             i += 2
         }
         func text(_ k: String) -> String? { fields[k]?.string.flatMap { $0.isEmpty ? nil : $0 } }
+        // A lease lives only in `active` (the hash of a leased job still says ready).
+        let lease = text("state") == "ready" ? try await self.lease(of: id, queue: queue) : nil
+        let used = Int(fields["attempt"]?.int ?? 0)
         return JobSnapshot(
-            id: id, queue: queue, name: text("name") ?? "", state: text("state") ?? "unknown",
-            attempt: Int(fields["attempt"]?.int ?? 0), maxAttempts: Int(fields["max_attempts"]?.int ?? 0),
-            fencingToken: fields["token"]?.int ?? 0, leaseOwner: text("lease_owner"), payload: fields["payload"]?.bytes ?? [],
+            id: id, queue: queue, name: text("name") ?? "", state: lease == nil ? text("state") ?? "unknown" : "active",
+            attempt: lease == nil ? used : used + 1, maxAttempts: Int(fields["max_attempts"]?.int ?? 0),
+            fencingToken: lease?.token ?? 0, leaseOwner: lease?.worker, payload: fields["payload"]?.bytes ?? [],
             errorsJSON: text("errors"), uniqueKey: text("unique_key"), parent: text("parent"))
+    }
+
+    /// The lease job `id` runs under, if it is active: a ZSCAN of `active` (as large as the queue's busy slots).
+    func lease(of id: String, queue: String) async throws -> LeaseMember? {
+        let active = QueueKeys(queue: queue).active
+        var cursor = "0"
+        repeat {
+            let reply = try await redis.command(["ZSCAN", .string(active), .string(cursor), "MATCH", .string(Self.globEscaped(id) + "|*"), "COUNT", 1000]).array ?? []
+            guard reply.count == 2, let next = reply[0].string else { throw RedisError(.protocolError, "ZSCAN answered with an unexpected shape") }
+            cursor = next
+            let members = (reply[1].array ?? []).compactMap(\.string)
+            for (i, member) in members.enumerated() where i % 2 == 0 {
+                if let lease = LeaseMember(member), lease.jobID == id { return lease }
+            }
+        } while cursor != "0"
+        return nil
+    }
+
+    /// `text` with Redis's glob characters escaped, for a MATCH pattern that matches it literally.
+    static func globEscaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if "*?[]\\".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
     }
 
     /// Sizes of each state of `queue` (keys: ready, scheduled, retry, active, dead, done).
@@ -184,7 +216,9 @@ public struct QueueInspector: Sendable {
                 let reply: RedisReply
                 switch state {
                 case "ready": reply = try await redis.command(["LRANGE", .string(k.ready), .int(-scan), -1])
-                case "active": reply = try await redis.command(["ZREVRANGE", .string(k.active), 0, .int(scan - 1)])
+                case "active":
+                    let members = try await redis.command(["ZREVRANGE", .string(k.active), 0, .int(scan - 1)]).array ?? []
+                    reply = .array(members.compactMap { $0.string.flatMap(LeaseMember.init)?.jobID }.map { .bulk(Array($0.utf8)) })
                 default:
                     let key = ["scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done][state]
                     guard let key else { throw QueueError(.invalidOptions, "unknown state \"\(state)\"; use ready, scheduled, active, retry, dead or done") }

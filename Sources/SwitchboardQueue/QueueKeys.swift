@@ -6,10 +6,11 @@
 /// | `sb:{q}:ready` | list | ids ready to run, oldest first |
 /// | `sb:{q}:scheduled` | zset | delayed ids, score = run-at (ms) |
 /// | `sb:{q}:retry` | zset | ids waiting to retry, score = retry-at (ms) |
-/// | `sb:{q}:active` | zset | leased ids, score = lease deadline (ms) |
+/// | `sb:{q}:active` | zset | leases `<id>\|<fencing token>\|<worker id>`, score = lease deadline (ms) |
+/// | `sb:{q}:tokens` | counter | the last fencing token issued in the queue |
 /// | `sb:{q}:dead` | zset | ids out of attempts, score = died-at (ms) |
 /// | `sb:{q}:done` | zset | finished ids kept for the retention window, score = finished-at (ms) |
-/// | `sb:{q}:job:<id>` | hash | the job: name, payload, state, attempt, token, lease owner, errors, options |
+/// | `sb:{q}:job:<id>` | hash | the job: name, payload, state, attempts used, errors, options (a lease does not write it) |
 /// | `sb:{q}:unique:<key>` | string | id of the job holding a unique key, or `done:<id>`: an idempotency record after it finished |
 /// | `sb:{q}:series:<name>` | hash | a recurring series (scheduler entry): cursor, newest tick fired, count |
 /// | `sb:{q}:outbox`, `sb:{q}:outbox:due` | hash, zset | successors of completed jobs to relay to other queues, and when a sweep may |

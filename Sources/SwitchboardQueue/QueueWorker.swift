@@ -61,7 +61,7 @@ public final class QueueWorker: Service, Sendable {
         logger[metadataKey: "worker.id"] = "\(options.workerID)"
         self.logger = logger
         (slotFreed, slotFreedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        completions = CompletionBatcher(redis: redis, retention: options.doneRetention, relayGrace: options.relayGrace)
+        completions = CompletionBatcher(redis: redis, workerID: options.workerID, retention: options.doneRetention, relayGrace: options.relayGrace)
     }
 
     /// Jobs finished (completed, failed or handed back) by this worker so far.
@@ -294,7 +294,8 @@ public final class QueueWorker: Service, Sendable {
         let reply = try await redis.evaluate(
             QueueScripts.fail, keys: [.string(keys.active), .string(keys.retry), .string(keys.dead)],
             arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .string(String(describe(error).prefix(500))),
-                        .int(delay), .string(utcDay()), .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds)])
+                        .int(delay), .string(utcDay()), .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds),
+                        .string(options.workerID)])
         return reply.string ?? "refused (stale token)"
     }
 
@@ -302,7 +303,7 @@ public final class QueueWorker: Service, Sendable {
         let keys = QueueKeys(queue: job.queue)
         try await redis.evaluate(
             QueueScripts.requeue, keys: [.string(keys.active), .string(keys.ready), .string(keys.scheduled), .string(keys.doorbell)],
-            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .int(delay.milliseconds)])
+            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .int(delay.milliseconds), .string(options.workerID)])
     }
 
     // MARK: - Heartbeat and shutdown
@@ -325,7 +326,7 @@ public final class QueueWorker: Service, Sendable {
             do {
                 let reply = try await redis.evaluate(
                     QueueScripts.extend, keys: [.string(keys.active)],
-                    arguments: [.string(keys.prefix), .int(options.leaseDuration.milliseconds)] + mine.flatMap { [.string($0.id), .string($0.token)] })
+                    arguments: [.int(options.leaseDuration.milliseconds), .string(options.workerID)] + mine.flatMap { [.string($0.id), .string($0.token)] })
                 for id in (reply.array ?? []).compactMap(\.string) {
                     let task = state.withLock { s -> Task<Void, Never>? in
                         s.running[id]?.lost = true

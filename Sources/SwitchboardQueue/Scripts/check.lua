@@ -3,7 +3,8 @@
 -- script decides each suspect again with everything it needs read at once, so a job that merely moved between two
 -- snapshots is never reported, and a repair acts only on what is still wrong.
 --
--- KEYS[1] ready list   KEYS[2] scheduled zset   KEYS[3] retry zset   KEYS[4] active zset   KEYS[5] dead zset
+-- KEYS[1] ready list   KEYS[2] scheduled zset   KEYS[3] retry zset   KEYS[5] dead zset
+-- KEYS[4] active zset (leases: '<id>|<token>|<worker id>'; a leased job's hash keeps the state 'ready')
 -- KEYS[6] done zset
 -- ARGV[1] key prefix   ARGV[2] '1' to repair, '0' to report only
 -- ARGV[3] UTC day (yyyymmdd)   ARGV[4] dead retention: max count   ARGV[5] dead retention: max age ms
@@ -13,7 +14,7 @@
 --
 -- Returns: a flat array of findings, 4 values each: kind, subject, what is wrong, what was done ('' when not repairing).
 -- Kinds: 'orphan-id' (an id in a state with no job data), 'two-states' (an id in more than one state, or twice in
--- ready), 'wrong-state' (the job's state field disagrees with where it is), 'stranded' (job data in no state),
+-- ready), 'wrong-state' (the job's state field disagrees with where it is; 'ready' is right for an active job), 'stranded' (job data in no state),
 -- 'no-lease-holder' (an active job whose worker is gone), 'dangling-unique' (a unique key pointing at a missing job).
 --
 -- Atomically per suspect: the decision and its repair.
@@ -27,6 +28,26 @@ local key_of = {}
 for i, n in ipairs(names) do key_of[n] = KEYS[i] end
 local out = {}
 
+-- The state field a job in `place` has: a lease does not write the job's hash, so an active job's says 'ready'.
+local function field_of(place)
+  if place == 'active' then return 'ready' end
+  return place
+end
+
+-- The members of 'active' that are leases of `id` (normally at most one), by ZSCAN: ops only, bounded by the slots.
+local function leases_of(id)
+  local pattern = string.gsub(id, '([%*%?%[%]\\])', '\\%1') .. '|*'
+  local found, cursor = {}, '0'
+  repeat
+    local r = redis.call('ZSCAN', KEYS[4], cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = r[1]
+    for i = 1, #r[2], 2 do
+      if parse_lease(r[2][i]) == id then found[#found + 1] = r[2][i] end
+    end
+  until cursor == '0'
+  return found
+end
+
 local function report(kind, subject, wrong, done)
   local n = #out
   out[n + 1], out[n + 2], out[n + 3], out[n + 4] = kind, subject, wrong, repair and done or ''
@@ -36,7 +57,13 @@ end
 local function remove_except(id, keep, ready_copies)
   for _, n in ipairs(names) do
     if n ~= keep then
-      if n == 'ready' then redis.call('LREM', KEYS[1], 0, id) else redis.call('ZREM', key_of[n], id) end
+      if n == 'ready' then
+        redis.call('LREM', KEYS[1], 0, id)
+      elseif n == 'active' then
+        for _, m in ipairs(leases_of(id)) do redis.call('ZREM', KEYS[4], m) end
+      else
+        redis.call('ZREM', key_of[n], id)
+      end
     elseif n == 'ready' and ready_copies > 1 then
       redis.call('LREM', KEYS[1], 1 - ready_copies, id)  -- negative count: drop the later copies, keep the first
     end
@@ -54,7 +81,6 @@ local function place(id, jk, state)
     return 'added to ' .. state
   end
   redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
-  redis.call('HDEL', jk, 'lease_owner')
   redis.call('RPUSH', KEYS[1], id)
   return 'added to ready'
 end
@@ -64,8 +90,9 @@ local function check_job(id, gone_owner)
   local found = {}
   local ready_copies = #redis.call('LPOS', KEYS[1], id, 'COUNT', 0)
   if ready_copies > 0 then found[#found + 1] = 'ready' end
+  local leases = leases_of(id)
   for i = 2, 6 do
-    if redis.call('ZSCORE', KEYS[i], id) then found[#found + 1] = names[i] end
+    if (i == 4 and #leases > 0) or (i ~= 4 and redis.call('ZSCORE', KEYS[i], id)) then found[#found + 1] = names[i] end
   end
   local where = table.concat(found, ', ')
   if redis.call('EXISTS', jk) == 0 then
@@ -83,7 +110,9 @@ local function check_job(id, gone_owner)
   end
   if #found > 1 or ready_copies > 1 then
     local keep = nil
-    for _, n in ipairs(found) do if n == state then keep = n end end
+    for _, p in ipairs(preference) do
+      for _, n in ipairs(found) do if not keep and n == p and field_of(n) == state then keep = n end end
+    end
     if not keep then
       for _, p in ipairs(preference) do
         for _, n in ipairs(found) do if not keep and n == p then keep = n end end
@@ -93,19 +122,21 @@ local function check_job(id, gone_owner)
     report('two-states', id, wrong .. ' (state field: ' .. state .. ')', 'kept in ' .. keep .. ' only')
     if repair then
       remove_except(id, keep, ready_copies)
-      redis.call('HSET', jk, 'state', keep)
+      redis.call('HSET', jk, 'state', field_of(keep))
     end
     return
   end
-  if state ~= found[1] then
-    report('wrong-state', id, 'in ' .. found[1] .. ' but its state field says ' .. state, 'state set to ' .. found[1])
-    if repair then redis.call('HSET', jk, 'state', found[1]) end
+  if state ~= field_of(found[1]) then
+    local want = field_of(found[1])
+    report('wrong-state', id, 'in ' .. found[1] .. ' but its state field says ' .. state, 'state set to ' .. want)
+    if repair then redis.call('HSET', jk, 'state', want) end
     return
   end
-  if found[1] == 'active' and gone_owner ~= '' and redis.call('HGET', jk, 'lease_owner') == gone_owner then
+  local held = leases[1]
+  if found[1] == 'active' and gone_owner ~= '' and select(3, parse_lease(held)) == gone_owner then
     local action = ''
     if repair then
-      redis.call('ZREM', KEYS[4], id)
+      redis.call('ZREM', KEYS[4], held)
       action = 'returned to ' .. reclaim_job(prefix, { ready = KEYS[1], dead = KEYS[5] }, id, now,
         'lease holder ' .. gone_owner .. ' is gone (repaired by switchboard check)', reclaim_opts)
     end

@@ -1,18 +1,20 @@
 -- complete.lua: finish jobs that succeeded, each only if the caller still holds its lease (one call, many jobs),
 -- storing each one's successors (chains, fan-out) in the same step.
 --
--- KEYS[1] active zset     KEYS[2] done zset (kept only when retention > 0)
+-- KEYS[1] active zset (leases: '<id>|<token>|<worker id>')     KEYS[2] done zset (kept only when retention > 0)
 -- ARGV[1] key prefix      ARGV[2] UTC day (yyyymmdd)   ARGV[3] queue name
 -- ARGV[4] done retention: max count (0 = delete each job at once)   ARGV[5] done retention: max age ms
 -- ARGV[6] relay grace ms: how long the completing worker has to relay successors for other queues before any
 --         worker's outbox sweep may
--- ARGV[7..] triples: job id, fencing token, successors ('' for none, else a JSON array of successor specs
---           {id, queue, name, payload, delay_ms, max_attempts, options, parent})
+-- ARGV[7] the completing worker's id
+-- ARGV[8..] quadruples: job id, fencing token, successors ('' for none, else a JSON array of successor specs
+--           {id, queue, name, payload, delay_ms, max_attempts, options, parent}), unique mode as take returned it
+--           ('' when there is no unique key to release)
 --
 -- Returns: an array with, per job, 1 when completed or 0 when refused because its token is stale (another worker
 -- holds a newer lease, or the job is no longer active); refusals are counted in <prefix>stats:stale.
 --
--- Atomically per job: the token check, leaving 'active', releasing its unique key, the processed counter, and its
+-- Atomically per job: the token check (the lease '<id>|<token>|<worker>' is still in 'active'), leaving 'active', releasing its unique key, the processed counter, and its
 -- successors: one for this queue becomes a job here (ready or scheduled); one for another queue, whose keys live in
 -- another Cluster slot, goes into this queue's outbox (sb:{q}:outbox, sb:{q}:outbox:due), from which relay.lua
 -- creates it there exactly once. A refused completion stores no successor.
@@ -23,31 +25,35 @@ local grace = tonumber(ARGV[6])
 local out = {}
 local completed = 0
 local rang = false
--- Per job one HMGET; the 'active' check, the ZREM and the DEL are one call each for the whole batch.
-local ids, fields = {}, {}
-for i = 7, #ARGV, 3 do
+-- The lease check, the ZREM and the DEL are one call each for the whole batch; a job's hash is read only when it
+-- has a unique key to release.
+local worker = ARGV[7]
+local ids, members = {}, {}
+for i = 8, #ARGV, 4 do
   ids[#ids + 1] = ARGV[i]
-  fields[#fields + 1] = redis.call('HMGET', prefix .. 'job:' .. ARGV[i], 'token', 'unique_key', 'unique_mode', 'unique_ttl_ms')
+  members[#members + 1] = lease_member(ARGV[i], ARGV[i + 1], worker)
 end
 local active = {}
-if #ids > 0 then active = redis.call('ZMSCORE', KEYS[1], unpack(ids)) end
+if #ids > 0 then active = redis.call('ZMSCORE', KEYS[1], unpack(members)) end
 local leaving, deleting, seen = {}, {}, {}
 for n, id in ipairs(ids) do
-  local i = 7 + (n - 1) * 3
-  local token, successors = ARGV[i + 1], ARGV[i + 2]
+  local i = 8 + (n - 1) * 4
+  local successors, unique = ARGV[i + 2], ARGV[i + 3]
   local jk = prefix .. 'job:' .. id
-  local f = fields[n]
-  if f[1] ~= token or not active[n] or seen[id] then
+  if not active[n] or seen[id] then
     redis.call('INCR', prefix .. 'stats:stale')
     out[#out + 1] = 0
   else
     seen[id] = true  -- an id twice in one call completes once
-    leaving[#leaving + 1] = id
-    retire_unique(prefix, id, f[2], f[3], f[4])
+    leaving[#leaving + 1] = members[n]
+    if unique ~= '' then
+      local u = redis.call('HMGET', jk, 'unique_key', 'unique_mode', 'unique_ttl_ms')
+      retire_unique(prefix, id, u[1], u[2], u[3])
+    end
     if keep > 0 then
-      redis.call('HSET', jk, 'state', 'done', 'finished_ms', now)
-      redis.call('HDEL', jk, 'lease_owner')
-      redis.call('ZADD', KEYS[2], now, id)
+      redis.call('HSET', jk, 'state', 'done', 'finished_ms', int(now))
+      redis.call('HINCRBY', jk, 'attempt', '1')  -- the attempt that succeeded
+      redis.call('ZADD', KEYS[2], int(now), id)
     else
       deleting[#deleting + 1] = jk
     end

@@ -14,6 +14,24 @@ local function int(n)
   return string.format('%d', n)
 end
 
+-- A lease is one member of 'active': '<job id>|<fencing token>|<worker id>', scored by its deadline. Only the holder
+-- of that exact lease can name it, so removing (or finding) the member is the fencing check: a stale token names
+-- nothing. The job's hash is not written when it is leased; it keeps the state the job was leased from ('ready').
+local function lease_member(id, token, worker)
+  return id .. '|' .. token .. '|' .. worker
+end
+
+-- The job id, fencing token and worker id of a member of 'active' (nil for a member of another shape).
+local function parse_lease(member)
+  return string.match(member, '^([^|]+)|(%d+)|(.*)$')
+end
+
+-- Fencing tokens for n new leases from the queue's counter (sb:{q}:tokens), so every lease of a job has a higher
+-- token than the one before. Returns the first of n consecutive tokens.
+local function next_tokens(prefix, n)
+  return redis.call('INCRBY', prefix .. 'tokens', int(n)) - n + 1
+end
+
 -- Rings a queue's doorbell (a list workers block on), keeping at most 64 tokens.
 local function ring(doorbell)
   redis.call('LPUSH', doorbell, '1')
@@ -77,25 +95,25 @@ local function delete_job(prefix, id)
   redis.call('DEL', jk)
 end
 
--- Puts an active job whose lease holder is gone back at the front of 'ready' (the caller has removed it from
+-- Puts an active job whose lease holder is gone back at the front of 'ready' (the caller has removed its lease from
 -- 'active'). The lost attempt counts: a job out of attempts goes to 'dead' instead, so a job that kills its worker
 -- every time ends there rather than looping. keys = { ready = , dead = }; opts = { day =, dead_max =, dead_age_ms = }.
 -- Returns 'ready' or 'dead'.
 local function reclaim_job(prefix, keys, id, now, reason, opts)
   local jk = prefix .. 'job:' .. id
   local f = redis.call('HMGET', jk, 'attempt', 'max_attempts', 'unique_key', 'unique_mode', 'unique_ttl_ms')
-  append_error(jk, f[1], now, reason)
+  local attempt = (tonumber(f[1]) or 0) + 1  -- the attempt that lapsed
+  append_error(jk, attempt, now, reason)
   redis.call('INCR', prefix .. 'stats:reclaimed')
-  redis.call('HDEL', jk, 'lease_owner')
-  if tonumber(f[1]) >= tonumber(f[2]) then
-    redis.call('HSET', jk, 'state', 'dead', 'finished_ms', now)
+  if attempt >= tonumber(f[2]) then
+    redis.call('HSET', jk, 'state', 'dead', 'finished_ms', int(now), 'attempt', int(attempt))
     redis.call('ZADD', keys.dead, now, id)
     count_day(prefix .. 'stats:failed:' .. opts.day)
     if f[4] ~= 'idempotent' then retire_unique(prefix, id, f[3], f[4], f[5]) end
     trim_finished(keys.dead, prefix, now, opts.dead_max, opts.dead_age_ms)
     return 'dead'
   end
-  redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
+  redis.call('HSET', jk, 'state', 'ready', 'ready_ms', int(now), 'attempt', int(attempt))
   redis.call('LPUSH', keys.ready, id)
   return 'ready'
 end
@@ -112,38 +130,44 @@ local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name
   end
   redis.call('HSET', prefix .. 'job:' .. id,
     'id', id, 'name', name, 'payload', payload, 'queue', queue, 'state', state,
-    'attempt', '0', 'max_attempts', max_attempts, 'token', '0', 'created_ms', created, 'run_at_ms', at,
+    'attempt', '0', 'max_attempts', max_attempts, 'created_ms', created, 'run_at_ms', at,
     'ready_ms', at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', int(uttl), 'options', options)
 end
 
--- Leases one ready job (already out of 'ready') to a worker: attempt + 1, a fencing token one higher than any before,
--- a lease in 'active'; a 'queued' unique key is released. Returns the 9 values a worker needs (id, token, attempt,
--- max_attempts, name, payload, options, ready_ms, collected or false), or nil for an id without a hash (counted).
--- With `leases` (a table), the lease's score and id are appended to it for one ZADD by the caller instead.
-local function lease_job(prefix, active_key, id, now, lease_ms, worker, leases)
+-- Leases one ready job (already out of 'ready') to a worker under `token` (from next_tokens): a lease in 'active'
+-- (see lease_member); a 'queued' unique key is released. The job's hash is only read: its 'attempt' counts the
+-- attempts used up, and the one starting now is attempt + 1. Returns the 10 values a worker needs (id, token,
+-- attempt, max_attempts, name, payload, options, ready_ms, collected or false, and the unique mode when completing
+-- must release a unique key, else ''), or nil for an id without a hash (counted).
+-- With `leases` (a table), the lease's score and member are appended to it for one ZADD by the caller instead.
+local function lease_job(prefix, active_key, id, now, lease_ms, worker, token, leases)
   local jk = prefix .. 'job:' .. id
-  local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'token', 'collected')
+  local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'collected')
   if not f[1] then
     redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
     return nil
   end
-  local attempt = tonumber(f[8]) + 1
-  local token = tonumber(f[9]) + 1
-  redis.call('HSET', jk, 'state', 'active', 'lease_owner', worker, 'started_ms', int(now), 'attempt', int(attempt), 'token', int(token))
+  token = int(token)
+  local member = lease_member(id, token, worker)
   if leases then
     leases[#leases + 1] = int(now + lease_ms)
-    leases[#leases + 1] = id
+    leases[#leases + 1] = member
   else
-    redis.call('ZADD', active_key, int(now + lease_ms), id)
+    redis.call('ZADD', active_key, int(now + lease_ms), member)
   end
-  if f[7] == 'queued' and redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
-    redis.call('DEL', prefix .. 'unique:' .. f[6])
+  local unique = ''
+  if f[6] and f[6] ~= '' then
+    if f[7] ~= 'queued' then
+      unique = f[7]
+    elseif redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
+      redis.call('DEL', prefix .. 'unique:' .. f[6])
+    end
   end
-  return { id, token, attempt, f[4], f[1], f[2], f[3], f[5], f[10] or false }
+  return { id, token, tonumber(f[8]) + 1, f[4], f[1], f[2], f[3], f[5], f[9] or false, unique }
 end
 
 -- Direct handoff: while workers wait (sb:{q}:waiters, member '<lease_ms>|<worker id>', score = registration expiry),
--- leases jobs from the head of 'ready' to them, one each, and pushes each job's 9 values (JSON) onto the worker's
+-- leases jobs from the head of 'ready' to them, one each, and pushes each job's 10 values (JSON) onto the worker's
 -- inbox list, which it is blocked on: the job reaches the worker in the reply that wakes it, without a take round
 -- trip. Nothing is handed off from a paused queue. Returns how many were handed off.
 local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, now)
@@ -156,7 +180,7 @@ local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, 
     if not id then break end
     redis.call('ZREM', waiters_key, w)
     local lease_ms, worker = string.match(w, '^(%d+)|(.+)$')
-    local job = lease_job(prefix, active_key, id, now, tonumber(lease_ms), worker)
+    local job = lease_job(prefix, active_key, id, now, tonumber(lease_ms), worker, next_tokens(prefix, 1))
     if job then
       local inbox = prefix .. 'inbox:' .. worker
       redis.call('RPUSH', inbox, cjson.encode(job))
@@ -169,18 +193,17 @@ local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, 
   return n
 end
 
--- Hands an active job back without using up an attempt, if `token` is still its lease: out of 'active', attempt
--- restored, ready at the front (delay_ms 0) or scheduled. Returns whether it was handed back.
-local function hand_back(prefix, active_key, ready_key, scheduled_key, id, token, delay_ms, now)
+-- Hands an active job back without using up an attempt, if the worker still holds the lease `token`: its lease leaves
+-- 'active' (the hash's attempt count was never raised), and it is ready at the front (delay_ms 0) or scheduled.
+-- Returns whether it was handed back.
+local function hand_back(prefix, active_key, ready_key, scheduled_key, id, token, worker, delay_ms, now)
+  if redis.call('ZREM', active_key, lease_member(id, token, worker)) == 0 then return false end
   local jk = prefix .. 'job:' .. id
-  if redis.call('HGET', jk, 'token') ~= token or redis.call('ZREM', active_key, id) == 0 then return false end
-  redis.call('HINCRBY', jk, 'attempt', -1)
-  redis.call('HDEL', jk, 'lease_owner')
   if delay_ms > 0 then
-    redis.call('HSET', jk, 'state', 'scheduled', 'run_at_ms', now + delay_ms)
-    redis.call('ZADD', scheduled_key, now + delay_ms, id)
+    redis.call('HSET', jk, 'state', 'scheduled', 'run_at_ms', int(now + delay_ms))
+    redis.call('ZADD', scheduled_key, int(now + delay_ms), id)
   else
-    redis.call('HSET', jk, 'state', 'ready', 'ready_ms', now)
+    redis.call('HSET', jk, 'state', 'ready', 'ready_ms', int(now))
     redis.call('LPUSH', ready_key, id)
   end
   return true

@@ -1,7 +1,8 @@
 -- take.lua: lease up to N ready jobs to a worker; first promote due scheduled/retry jobs and reclaim lapsed leases.
 --
 -- KEYS[1] ready list      KEYS[2] scheduled zset    KEYS[3] retry zset
--- KEYS[4] active zset (score: lease deadline, ms)   KEYS[5] dead zset   KEYS[6] paused flag (string)
+-- KEYS[4] active zset (member: '<id>|<token>|<worker id>', score: lease deadline, ms)   KEYS[5] dead zset
+-- KEYS[6] paused flag (string)
 -- KEYS[7] doorbell list (rung again when ready jobs remain, so the next idle worker wakes too)
 -- KEYS[8] waiters zset (direct handoff)   KEYS[9] this worker's inbox list, sb:{q}:inbox:<worker id>
 -- ARGV[1] key prefix      ARGV[2] max jobs to lease  ARGV[3] lease ms    ARGV[4] worker id
@@ -10,12 +11,13 @@
 -- ARGV[8] '1' to wait for a handoff: jobs already handed to this worker's inbox come first; if nothing at all was
 --         leased, the worker is registered as a waiter for 3 s (see hand_off in prelude.lua), else unregistered.
 --
--- Returns: { wait_ms, job... } where each job is 9 values: id, token, attempt, max_attempts, name, payload, options, ready_ms,
--- collected (a debounced burst's payloads, JSON array; false for other jobs).
+-- Returns: { wait_ms, job... } where each job is 10 values: id, token, attempt, max_attempts, name, payload, options,
+-- ready_ms, collected (a debounced burst's payloads, JSON array; false for other jobs), unique mode ('' when completing
+-- the job releases no unique key).
 -- wait_ms: how long until the next scheduled/retry job or lease deadline (-1: none); the worker blocks at most that long.
 --
--- Atomically, per job: it leaves 'ready', gets attempt+1, a fencing token one higher than any before it, and a lease in
--- 'active'. A lapsed lease goes back to the front of 'ready' (it counts as an attempt, so a job that kills its worker
+-- Atomically, per job: it leaves 'ready' and gets a lease in 'active' under a fencing token higher than any before it
+-- (the queue's counter sb:{q}:tokens); its hash is read, not written. A lapsed lease goes back to the front of 'ready' (it counts as an attempt, so a job that kills its worker
 -- every time ends in 'dead' rather than looping).
 local now = now_ms()
 local prefix, want, lease, worker = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -33,11 +35,10 @@ end
 -- Reclaim leases that lapsed: their worker stopped heartbeating (crashed, SIGKILLed, frozen).
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
 local reclaim_opts = { day = ARGV[5], dead_max = tonumber(ARGV[6]), dead_age_ms = tonumber(ARGV[7]) }
-for _, id in ipairs(lapsed) do
-  redis.call('ZREM', KEYS[4], id)
-  local jk = prefix .. 'job:' .. id
-  if redis.call('EXISTS', jk) == 1 then
-    local owner = redis.call('HGET', jk, 'lease_owner') or '?'
+for _, member in ipairs(lapsed) do
+  redis.call('ZREM', KEYS[4], member)
+  local id, _, owner = parse_lease(member)
+  if id and redis.call('EXISTS', prefix .. 'job:' .. id) == 1 then
     reclaim_job(prefix, { ready = KEYS[1], dead = KEYS[5] }, id, now, 'lease lapsed: worker ' .. owner .. ' stopped heartbeating', reclaim_opts)
   end
 end
@@ -55,10 +56,12 @@ if waiting then
   end
 end
 if redis.call('EXISTS', KEYS[6]) == 0 and taken < want then
-  -- One LPOP and one ZADD for the whole batch: per job only its HMGET and HSET (Lua's per-call cost dominates).
+  -- One LPOP, one INCRBY and one ZADD for the whole batch: per job only the HMGET of its hash.
   local leases = {}
-  for _, id in ipairs(redis.call('LPOP', KEYS[1], want - taken) or {}) do
-    local job = lease_job(prefix, KEYS[4], id, now, lease, worker, leases)
+  local ids = redis.call('LPOP', KEYS[1], want - taken) or {}
+  local first = #ids > 0 and next_tokens(prefix, #ids) or 0
+  for i, id in ipairs(ids) do
+    local job = lease_job(prefix, KEYS[4], id, now, lease, worker, first + i - 1, leases)
     if job then
       for _, v in ipairs(job) do out[#out + 1] = v end
       taken = taken + 1

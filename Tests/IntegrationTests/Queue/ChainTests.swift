@@ -87,12 +87,12 @@ struct ChainTests {
             #"{"id":"\#(id)","queue":"\#(q)","name":"noop","payload":"{}","delay_ms":0,"max_attempts":3,"options":"{}","parent":"\#(first.id)"}"#
         }
         let successors = Array("[\(spec("s-here", queue)),\(spec("s-there", other))]".utf8)
-        #expect(try await completeDirectly(redis, first, successors: successors) == 0, "the first holder's completion must be refused")
+        #expect(try await completeDirectly(redis, first, worker: "w1", successors: successors) == 0, "the first holder's completion must be refused")
         let k = QueueKeys(queue: queue)
         #expect(try await redis.command(["EXISTS", .string(k.job("s-here"))]).int == 0)
         #expect(try await redis.command(["HLEN", .string(k.outbox)]).int == 0)
         // The current holder's completion stores both: one as a job here, one in the outbox for the other queue.
-        #expect(try await completeDirectly(redis, second, successors: successors) == 1)
+        #expect(try await completeDirectly(redis, second, worker: "w2", successors: successors) == 1)
         let inspector = QueueInspector(redis: redis)
         #expect(try await inspector.job("s-here", queue: queue)?.parent == first.id)
         #expect(try await redis.command(["HEXISTS", .string(k.outbox), "s-there"]).int == 1)

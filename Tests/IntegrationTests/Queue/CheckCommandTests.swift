@@ -54,8 +54,7 @@ struct CheckCommandTests {
         _ = try await redis.pipeline([
             ["RPUSH", .string(k.ready), "ghost-1"],  // an id in a state with no job data
             ["LREM", .string(k.ready), 0, .string(held)],  // an active job whose worker is gone
-            ["ZADD", .string(k.active), .int(farFuture), .string(held)],
-            ["HSET", .string(k.job(held)), "state", "active", "lease_owner", "ghost-host:1:gone", "attempt", 1, "token", 1],
+            ["ZADD", .string(k.active), .int(farFuture), .string(held + "|1|ghost-host:1:gone")],  // a lease: id|token|worker
             ["ZADD", .string(k.scheduled), .int(farFuture), .string(twice)],  // a job in two states (ready + scheduled)
             ["SET", .string(k.unique("lost")), "no-such-job"],  // a unique key pointing at a missing job
             ["LREM", .string(k.ready), 0, .string(stranded)],  // job data in no state

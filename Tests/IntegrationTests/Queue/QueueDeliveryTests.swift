@@ -86,14 +86,14 @@ struct QueueDeliveryTests {
         #expect(second.id == first.id)
         #expect(Int(second.token)! > Int(first.token)!)
         // A wakes up and tries to finish: refused and counted.
-        #expect(try await completeDirectly(redis, first) == 0)
+        #expect(try await completeDirectly(redis, first, worker: "A") == 0)
         #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).stale)]).int == 1)
         let snapshot = try await QueueInspector(redis: redis).job(first.id, queue: queue)
         #expect(snapshot?.state == "active")
         #expect(snapshot?.leaseOwner == "B")
         // B finishes normally.
-        #expect(try await completeDirectly(redis, second) == 1)
-        #expect(try await completeDirectly(redis, second) == 0)  // and only once
+        #expect(try await completeDirectly(redis, second, worker: "B") == 1)
+        #expect(try await completeDirectly(redis, second, worker: "B") == 0)  // and only once
         try await redis.shutdown()
     }
 

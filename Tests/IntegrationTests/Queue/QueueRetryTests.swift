@@ -158,7 +158,7 @@ struct UniqueJobTests {
         let b = try await jobs.enqueue(Marker(label: "b"), options: .init(queue: q2, unique: .init(key: "k", mode: .whileActive)))
         let running = try #require(try await takeDirectly(redis, queue: q2, worker: "w", lease: .seconds(30)).first)
         #expect(try await jobs.enqueue(Marker(label: "b"), options: .init(queue: q2, unique: .init(key: "k", mode: .whileActive))) == b)
-        #expect(try await completeDirectly(redis, running) == 1)
+        #expect(try await completeDirectly(redis, running, worker: "w") == 1)
         #expect(try await jobs.enqueue(Marker(label: "b"), options: .init(queue: q2, unique: .init(key: "k", mode: .whileActive))) != b)
 
         // idempotent: after completion a duplicate still gets the first id, until the TTL.
@@ -166,7 +166,7 @@ struct UniqueJobTests {
         let idem = UniqueOptions(key: "wamid.ABC", mode: .idempotent, ttl: .milliseconds(600))
         let c = try await jobs.enqueue(Marker(label: "c"), options: .init(queue: q3, unique: idem))
         let done = try #require(try await takeDirectly(redis, queue: q3, worker: "w", lease: .seconds(30)).first)
-        #expect(try await completeDirectly(redis, done) == 1)
+        #expect(try await completeDirectly(redis, done, worker: "w") == 1)
         #expect(try await jobs.enqueue(Marker(label: "c"), options: .init(queue: q3, unique: idem)) == c)
         #expect(try await QueueInspector(redis: redis).counts(queue: q3)["ready"] == 0)
         try await Task.sleep(for: .milliseconds(700))

@@ -90,12 +90,13 @@ func takeDirectly(_ redis: RedisClient, queue: String, worker: String, lease: Du
     return try LeasedJob.parse(reply.array ?? [], queue: queue).jobs
 }
 
-/// Calls the complete script directly; `successors` is '' or a JSON array of successor specs.
-func completeDirectly(_ redis: RedisClient, _ job: LeasedJob, token: String? = nil, successors: [UInt8] = []) async throws -> Int64 {
+/// Calls the complete script directly as `worker`; `successors` is '' or a JSON array of successor specs.
+func completeDirectly(_ redis: RedisClient, _ job: LeasedJob, worker: String, successors: [UInt8] = []) async throws -> Int64 {
     let k = QueueKeys(queue: job.queue)
     let reply = try await redis.evaluate(
         QueueScripts.complete, keys: [.string(k.active), .string(k.done)],
-        arguments: [.string(k.prefix), .string(utcDay()), .string(job.queue), 0, 0, 5_000, .string(job.id), .string(token ?? job.token), .bytes(successors)])
+        arguments: [.string(k.prefix), .string(utcDay()), .string(job.queue), 0, 0, 5_000, .string(worker),
+                    .string(job.id), .string(job.token), .bytes(successors), .string(job.uniqueMode)])
     return reply.array?.first?.int ?? -1
 }
 

@@ -21,6 +21,11 @@ struct WorkerProcessTests {
         return out
     }
 
+    /// The leases in a queue's `active` zset.
+    func leases(in keys: QueueKeys, redis: RedisClient) async throws -> [LeaseMember] {
+        (try await redis.command(["ZRANGE", .string(keys.active), 0, -1]).array ?? []).compactMap { $0.string.flatMap(LeaseMember.init) }
+    }
+
     @Test func sigtermHandsARunningJobBackWithItsAttemptUnchangedAndExitsZero() async throws {
         let redis = try makeRedis()
         let queue = uniqueQueueName("term")
@@ -67,9 +72,7 @@ struct WorkerProcessTests {
                 let live = try await children(of: queue, redis: redis)
                 if !live.isEmpty {
                     let victim = live[hits.count % live.count]
-                    let active = try await redis.command(["ZRANGE", .string(k.active), 0, -1]).array?.compactMap(\.string) ?? []
-                    let owners = active.isEmpty ? [] : try await redis.pipeline(active.map { ["HGET", .string(k.job($0)), "lease_owner"] })
-                    let theirs = zip(active, owners).filter { $0.1.string == victim.id }.map(\.0)
+                    let theirs = try await leases(in: k, redis: redis).filter { $0.worker == victim.id }.map(\.jobID)
                     kill(victim.pid, SIGKILL)
                     let at = clock.now
                     pending += theirs.map { ($0, victim.id, at) }
@@ -77,11 +80,11 @@ struct WorkerProcessTests {
                 }
             }
             if !pending.isEmpty {
-                let owners = try await redis.pipeline(pending.map { ["HGET", .string(k.job($0.id)), "lease_owner"] })
+                let held = Set(try await leases(in: k, redis: redis).map { "\($0.jobID)|\($0.worker)" })
                 let now = clock.now
                 var still: [(id: String, owner: String, killedAt: ContinuousClock.Instant)] = []
-                for (entry, owner) in zip(pending, owners) {
-                    if owner.string == entry.owner { still.append(entry) } else { recoveries.append(now - entry.killedAt) }
+                for entry in pending {
+                    if held.contains("\(entry.id)|\(entry.owner)") { still.append(entry) } else { recoveries.append(now - entry.killedAt) }
                 }
                 pending = still
             }

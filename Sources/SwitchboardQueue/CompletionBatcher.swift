@@ -74,7 +74,10 @@ final class CompletionBatcher: Sendable {
     }
 
     private func flush(_ batch: [Pending]) async {
-        for (queue, items) in Dictionary(grouping: batch, by: { $0.job.queue }) {
+        // Usually every job in a batch is from one queue: no grouping then.
+        let first = batch[0].job.queue
+        let groups = batch.allSatisfy { $0.job.queue == first } ? [first: batch] : Dictionary(grouping: batch, by: { $0.job.queue })
+        for (queue, items) in groups {
             let keys = QueueKeys(queue: queue)
             for chunk in stride(from: 0, to: items.count, by: 256).map({ items[$0..<min($0 + 256, items.count)] }) {
                 do {

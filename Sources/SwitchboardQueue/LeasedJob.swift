@@ -28,13 +28,20 @@ struct LeasedJob: Sendable {
             throw QueueError(.unexpectedReply, "take returned a reply of the wrong shape")
         }
         var jobs: [LeasedJob] = []
+        var last: (bytes: [UInt8], options: StoredOptions)? = nil  // a batch is mostly one job type: no lookup for the rest
         var i = 1
         while i < reply.count {
             let f = reply[i..<(i + fieldCount)].map { $0 }
             guard let id = f[0].string, let token = f[1].int, let attempt = f[2].int, let max = f[3].int, let name = f[4].string,
                 let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int, let unique = f[9].string
             else { throw QueueError(.unexpectedReply, "take returned a job of the wrong shape") }
-            let stored = OptionsCache.options(for: options)
+            let stored: StoredOptions
+            if let last, last.bytes == options {
+                stored = last.options
+            } else {
+                stored = OptionsCache.options(for: options)
+                last = (options, stored)
+            }
             jobs.append(LeasedJob(
                 queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name,
                 payload: payload, options: stored, readyAtMs: ready, collected: f[8].bytes, uniqueMode: unique))
@@ -82,15 +89,22 @@ extension LeasedJob {
 /// Foundation's JSON coders per job was a measurable share of the worker's CPU and, on an idle producer, tens of
 /// microseconds of each enqueue's latency (its code is cold after a pause).
 enum OptionsCache {
-    private static let decoded = Mutex<[[UInt8]: StoredOptions]>([:])
+    /// Options JSON as a dictionary key, hashed as one buffer (`[UInt8]`'s own `hash(into:)` feeds the hasher a byte at
+    /// a time, which showed in the worker's profile).
+    private struct Key: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+
+    private static let decoded = Mutex<[Key: StoredOptions]>([:])
     private static let encoded = Mutex<[StoredOptions: [UInt8]]>([:])
 
     static func options(for bytes: [UInt8]) -> StoredOptions {
-        if let hit = decoded.withLock({ $0[bytes] }) { return hit }
+        if let hit = decoded.withLock({ $0[Key(bytes: bytes)] }) { return hit }
         let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: 300_000)
         decoded.withLock { c in
             if c.count >= 256 { c.removeAll() }
-            c[bytes] = parsed
+            c[Key(bytes: bytes)] = parsed
         }
         return parsed
     }

@@ -12,15 +12,22 @@ import Synchronization
 /// | `switchboard_job_pickup_latency_seconds` | timer (histogram) | queue — from ready to started |
 /// | `switchboard_jobs_running` | gauge | — |
 final class WorkerMetrics: Sendable {
-    private let counters = Mutex<[String: Counter]>([:])
-    private let durations = Mutex<[String: Metrics.Timer]>([:])
+    /// A metric's label values as a cache key (no string concatenated and allocated per job).
+    private struct Labels: Hashable {
+        let queue: String
+        let name: String
+        var outcome: String = ""
+    }
+
+    private let counters = Mutex<[Labels: Counter]>([:])
+    private let durations = Mutex<[Labels: Metrics.Timer]>([:])
     private let pickups = Mutex<[String: Metrics.Timer]>([:])
     private let running = Gauge(label: "switchboard_jobs_running")
 
     func setRunning(_ count: Int) { running.record(count) }
 
     func finished(queue: String, name: String, outcome: String) {
-        let key = queue + "\u{0}" + name + "\u{0}" + outcome
+        let key = Labels(queue: queue, name: name, outcome: outcome)
         let counter = counters.withLock { c in
             if let hit = c[key] { return hit }
             let made = Counter(label: "switchboard_jobs_total", dimensions: [("queue", queue), ("name", name), ("outcome", outcome)])
@@ -31,7 +38,7 @@ final class WorkerMetrics: Sendable {
     }
 
     func ran(queue: String, name: String, for duration: Duration) {
-        let key = queue + "\u{0}" + name
+        let key = Labels(queue: queue, name: name)
         let timer = durations.withLock { c in
             if let hit = c[key] { return hit }
             let made = Metrics.Timer(label: "switchboard_job_duration_seconds", dimensions: [("queue", queue), ("name", name)])

@@ -91,6 +91,11 @@ struct QueueDeliveryTests {
         let snapshot = try await QueueInspector(redis: redis).job(first.id, queue: queue)
         #expect(snapshot?.state == "active")
         #expect(snapshot?.leaseOwner == "B")
+        #expect(snapshot?.fencingToken == Int64(second.token))
+        #expect(second.attempt == 2 && snapshot?.attempt == 2)  // A's lapsed lease used up the first attempt
+        // The lease is '<id>|<token>|<worker>': another worker that names B's token is refused too.
+        #expect(try await completeDirectly(redis, second, worker: "A") == 0)
+        #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).stale)]).int == 2)
         // B finishes normally.
         #expect(try await completeDirectly(redis, second, worker: "B") == 1)
         #expect(try await completeDirectly(redis, second, worker: "B") == 0)  // and only once

@@ -38,7 +38,9 @@ local reclaim_opts = { day = ARGV[5], dead_max = tonumber(ARGV[6]), dead_age_ms 
 for _, member in ipairs(lapsed) do
   redis.call('ZREM', KEYS[4], member)
   local id, _, owner = parse_lease(member)
-  if id and redis.call('EXISTS', prefix .. 'job:' .. id) == 1 then
+  -- A bare id is a lease written before leases carried their token and worker (versions before 58ebaff).
+  if not id then id, owner = member, '?' end
+  if redis.call('EXISTS', prefix .. 'job:' .. id) == 1 then
     reclaim_job(prefix, { ready = KEYS[1], dead = KEYS[5] }, id, now, 'lease lapsed: worker ' .. owner .. ' stopped heartbeating', reclaim_opts)
   end
 end

@@ -213,18 +213,18 @@ public struct QueueInspector: Sendable {
         for queue in queues {
             let k = QueueKeys(queue: queue)
             for state in states {
-                let reply: RedisReply
+                let ids: [String]
                 switch state {
-                case "ready": reply = try await redis.command(["LRANGE", .string(k.ready), .int(-scan), -1])
-                case "active":
+                case "ready": ids = (try await redis.command(["LRANGE", .string(k.ready), .int(-scan), -1]).array ?? []).compactMap(\.string)
+                case "active":  // members are leases, '<id>|<token>|<worker>'
                     let members = try await redis.command(["ZREVRANGE", .string(k.active), 0, .int(scan - 1)]).array ?? []
-                    reply = .array(members.compactMap { $0.string.flatMap(LeaseMember.init)?.jobID }.map { .bulk(Array($0.utf8)) })
+                    ids = members.compactMap { $0.string.flatMap(LeaseMember.init)?.jobID }
                 default:
                     let key = ["scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done][state]
                     guard let key else { throw QueueError(.invalidOptions, "unknown state \"\(state)\"; use ready, scheduled, active, retry, dead or done") }
-                    reply = try await redis.command(["ZREVRANGE", .string(key), 0, .int(scan - 1)])
+                    ids = (try await redis.command(["ZREVRANGE", .string(key), 0, .int(scan - 1)]).array ?? []).compactMap(\.string)
                 }
-                candidates += (reply.array ?? []).compactMap(\.string).map { (queue, $0) }
+                candidates += ids.map { (queue, $0) }
             }
         }
         var jobs: [(created: Int64, job: JobSnapshot)] = []

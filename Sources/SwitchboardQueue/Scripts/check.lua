@@ -14,8 +14,9 @@
 --
 -- Returns: a flat array of findings, 4 values each: kind, subject, what is wrong, what was done ('' when not repairing).
 -- Kinds: 'orphan-id' (an id in a state with no job data), 'two-states' (an id in more than one state, or twice in
--- ready), 'wrong-state' (the job's state field disagrees with where it is; 'ready' is right for an active job), 'stranded' (job data in no state),
--- 'no-lease-holder' (an active job whose worker is gone), 'dangling-unique' (a unique key pointing at a missing job).
+-- ready), 'wrong-state' (the job's state field disagrees with where it is; 'ready' is right for an active job),
+-- 'stranded' (job data in no state), 'no-lease-holder' (an active job whose worker is gone), 'dangling-unique' (a
+-- unique key pointing at a missing job).
 --
 -- Atomically per suspect: the decision and its repair.
 local now = now_ms()

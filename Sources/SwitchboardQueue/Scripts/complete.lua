@@ -14,10 +14,11 @@
 -- Returns: an array with, per job, 1 when completed or 0 when refused because its token is stale (another worker
 -- holds a newer lease, or the job is no longer active); refusals are counted in <prefix>stats:stale.
 --
--- Atomically per job: the token check (the lease '<id>|<token>|<worker>' is still in 'active'), leaving 'active', releasing its unique key, the processed counter, and its
--- successors: one for this queue becomes a job here (ready or scheduled); one for another queue, whose keys live in
--- another Cluster slot, goes into this queue's outbox (sb:{q}:outbox, sb:{q}:outbox:due), from which relay.lua
--- creates it there exactly once. A refused completion stores no successor.
+-- Atomically per job: the token check (the lease '<id>|<token>|<worker>' is still in 'active'), leaving 'active',
+-- releasing its unique key, the processed counter, and its successors: one for this queue becomes a job here (ready
+-- or scheduled); one for another queue, whose keys live in another Cluster slot, goes into this queue's outbox
+-- (sb:{q}:outbox, sb:{q}:outbox:due), from which relay.lua creates it there exactly once. A refused completion
+-- stores no successor.
 local now = now_ms()
 local prefix, queue = ARGV[1], ARGV[3]
 local keep, max_age = tonumber(ARGV[4]), tonumber(ARGV[5])

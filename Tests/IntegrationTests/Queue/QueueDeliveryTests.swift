@@ -95,6 +95,8 @@ struct QueueDeliveryTests {
         #expect(snapshot?.state == "active")
         #expect(snapshot?.leaseOwner == "B")
         #expect(snapshot?.fencingToken == Int64(second.token))
+        let listed = try await QueueInspector(redis: redis).list(queues: [queue], states: ["active"], limit: 5)
+        #expect(listed.map(\.id) == [first.id] && listed.first?.leaseOwner == "B")  // `jobs --state active` reads leases
         #expect(second.attempt == 2 && snapshot?.attempt == 2)  // A's lapsed lease used up the first attempt
         // The lease is '<id>|<token>|<worker>': another worker that names B's token is refused too.
         #expect(try await completeDirectly(redis, second, worker: "A") == 0)

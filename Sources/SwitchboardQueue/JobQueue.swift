@@ -176,7 +176,7 @@ extension JobOptions {
         try rateLimit?.validate()
         try concurrency?.validate()
         return StoredOptions(
-            retry: retryPolicy ?? .default, timeoutMs: (timeout ?? .seconds(300)).milliseconds, lock: lock, rate: rateLimit,
+            retry: retryPolicy ?? .default, timeoutMs: timeout?.milliseconds ?? StoredOptions.defaultTimeoutMs, lock: lock, rate: rateLimit,
             concurrency: concurrency)
     }
 }

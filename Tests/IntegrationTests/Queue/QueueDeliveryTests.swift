@@ -225,4 +225,31 @@ struct QueueDeliveryTests {
         #expect(try await QueueInspector(redis: redis).job(id, queue: queue)?.leaseOwner == "new")
         try await redis.shutdown()
     }
+
+    @Test func optionsEqualToTheDefaultsAreNotStoredAndOptionsStoredInFullStillApply() async throws {
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("options")
+        let k = QueueKeys(queue: queue)
+        let jobs = JobQueue(redis: redis)
+        let plain = try await jobs.enqueue(Marker(label: "plain"), options: .init(queue: queue))
+        let custom = try await jobs.enqueue(
+            Marker(label: "custom"), options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 3, base: .milliseconds(50), cap: .seconds(1)), timeout: .seconds(7)))
+        let old = try await jobs.enqueue(Marker(label: "old"), options: .init(queue: queue))
+        // A job stored before the defaults were left out: its options in full.
+        let full = #"{"retry":{"base_ms":2000,"cap_ms":900000,"max_attempts":2},"timeout_ms":9000}"#
+        try await redis.command(["HSET", .string(k.job(old)), "options", .string(full)])
+
+        #expect(try await redis.command(["HGET", .string(k.job(plain)), "options"]).string == "{}")
+        // Every field of a small job fits Redis's compact hash encoding.
+        #expect(try await redis.command(["OBJECT", "ENCODING", .string(k.job(plain))]).string == "listpack")
+        let leased = Dictionary(uniqueKeysWithValues: try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30), count: 3).map { ($0.id, $0) })
+        #expect(leased[plain]?.options == StoredOptions(retry: .default, timeoutMs: 300_000))
+        #expect(leased[plain]?.maxAttempts == 10)
+        #expect(leased[custom]?.options.retry == RetryPolicy(maxAttempts: 3, base: .milliseconds(50), cap: .seconds(1)))
+        #expect(leased[custom]?.options.timeoutMs == 7_000)
+        #expect(leased[custom]?.maxAttempts == 3)
+        #expect(leased[old]?.options == StoredOptions(retry: RetryPolicy(maxAttempts: 2), timeoutMs: 9_000))
+        #expect(leased[old]?.maxAttempts == 2)
+        try await redis.shutdown()
+    }
 }

@@ -20,20 +20,21 @@ struct LeasedJob: Sendable {
     var uniqueMode: String = ""
 
     /// Values per job in a `take` reply and in a handed-off job.
-    static let fieldCount = 10
+    static let fieldCount = 9
 
-    /// Parses `{ wait_ms, (id, token, attempt, max_attempts, name, payload, options, ready_ms, collected, unique)… }`.
+    /// Parses `{ wait_ms, (id, token, attempt, name, payload, options, ready_ms, collected, unique)… }`. The job's
+    /// max attempts come from its options' retry policy (the same number its hash keeps for the scripts).
     static func parse(_ reply: [RedisReply], queue: String) throws -> (waitMs: Int64, jobs: [LeasedJob]) {
         guard let first = reply.first, let wait = first.int, (reply.count - 1) % fieldCount == 0 else {
             throw QueueError(.unexpectedReply, "take returned a reply of the wrong shape")
         }
         var jobs: [LeasedJob] = []
+        jobs.reserveCapacity((reply.count - 1) / fieldCount)
         var last: (bytes: [UInt8], options: StoredOptions)? = nil  // a batch is mostly one job type: no lookup for the rest
         var i = 1
         while i < reply.count {
-            let f = reply[i..<(i + fieldCount)].map { $0 }
-            guard let id = f[0].string, let token = f[1].int, let attempt = f[2].int, let max = f[3].int, let name = f[4].string,
-                let payload = f[5].bytes, let options = f[6].bytes, let ready = f[7].int, let unique = f[9].string
+            guard let id = reply[i].string, let token = reply[i + 1].int, let attempt = reply[i + 2].int, let name = reply[i + 3].string,
+                let payload = reply[i + 4].bytes, let options = reply[i + 5].bytes, let ready = reply[i + 6].int, let unique = reply[i + 8].string
             else { throw QueueError(.unexpectedReply, "take returned a job of the wrong shape") }
             let stored: StoredOptions
             if let last, last.bytes == options {
@@ -43,8 +44,8 @@ struct LeasedJob: Sendable {
                 last = (options, stored)
             }
             jobs.append(LeasedJob(
-                queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name,
-                payload: payload, options: stored, readyAtMs: ready, collected: f[8].bytes, uniqueMode: unique))
+                queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: stored.retry.maxAttempts, name: name,
+                payload: payload, options: stored, readyAtMs: ready, collected: reply[i + 7].bytes, uniqueMode: unique))
             i += fieldCount
         }
         return (wait, jobs)
@@ -52,7 +53,7 @@ struct LeasedJob: Sendable {
 }
 
 extension LeasedJob {
-    /// Parses a job handed off to a waiting worker: the JSON array `hand_off` pushed, with the same 10 values as
+    /// Parses a job handed off to a waiting worker: the JSON array `hand_off` pushed, with the same 9 values as
     /// a `take` reply.
     static func parseHandoff(_ bytes: [UInt8], queue: String) throws -> LeasedJob {
         guard let value = try? JSONValue.parse(bytes), value.elements.count == fieldCount else {
@@ -60,13 +61,13 @@ extension LeasedJob {
         }
         let f = value.elements
         func int(_ v: JSONValue) -> Int64? { v.number.map { Int64($0) } ?? v.string.flatMap { Int64($0) } }
-        guard let id = f[0].string, let token = int(f[1]), let attempt = int(f[2]), let max = int(f[3]), let name = f[4].string,
-            let payload = f[5].string, let options = f[6].string, let ready = int(f[7]), let unique = f[9].string
+        guard let id = f[0].string, let token = int(f[1]), let attempt = int(f[2]), let name = f[3].string,
+            let payload = f[4].string, let options = f[5].string, let ready = int(f[6]), let unique = f[8].string
         else { throw QueueError(.unexpectedReply, "a handed-off job has the wrong shape") }
+        let stored = OptionsCache.options(for: Array(options.utf8))
         return LeasedJob(
-            queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: Int(max), name: name, payload: Array(payload.utf8),
-            options: OptionsCache.options(for: Array(options.utf8)), readyAtMs: ready,
-            collected: f[8].string.map { Array($0.utf8) }, uniqueMode: unique)
+            queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: stored.retry.maxAttempts, name: name,
+            payload: Array(payload.utf8), options: stored, readyAtMs: ready, collected: f[7].string.map { Array($0.utf8) }, uniqueMode: unique)
     }
 }
 
@@ -86,7 +87,7 @@ enum OptionsCache {
 
     static func options(for bytes: [UInt8]) -> StoredOptions {
         if let hit = decoded.withLock({ $0[Key(bytes: bytes)] }) { return hit }
-        let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: 300_000)
+        let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: StoredOptions.defaultTimeoutMs)
         decoded.withLock { c in
             if c.count >= 256 { c.removeAll() }
             c[Key(bytes: bytes)] = parsed

@@ -134,40 +134,44 @@ local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name
     'ready_ms', at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', int(uttl), 'options', options)
 end
 
--- Leases one ready job (already out of 'ready') to a worker under `token` (from next_tokens): a lease in 'active'
--- (see lease_member); a 'queued' unique key is released. The job's hash is only read: its 'attempt' counts the
--- attempts used up, and the one starting now is attempt + 1. Returns the 10 values a worker needs (id, token,
--- attempt, max_attempts, name, payload, options, ready_ms, collected or false, and the unique mode when completing
--- must release a unique key, else ''), or nil for an id without a hash (counted).
+-- Leases one ready job (already out of 'ready') to a worker under `token` (from next_tokens) until `deadline` (ms, as
+-- text): a lease in 'active' (see lease_member); a 'queued' unique key is released. The job's hash is only read: its
+-- 'attempt' counts the attempts used up, and the one starting now is attempt + 1. Appends to `out` the 9 values a
+-- worker needs (id, token, attempt, name, payload, options, ready_ms, collected or false, and the unique mode when
+-- completing must release a unique key, else '') and returns true; returns false for an id without a hash (counted).
 -- With `leases` (a table), the lease's score and member are appended to it for one ZADD by the caller instead.
-local function lease_job(prefix, active_key, id, now, lease_ms, worker, token, leases)
+-- Per job this is the hot path: 7 fields are read (max attempts is in the options; the unique key only when there is
+-- one), and nothing is written but the lease.
+local function lease_job(prefix, active_key, id, deadline, worker, token, leases, out)
   local jk = prefix .. 'job:' .. id
-  local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'max_attempts', 'ready_ms', 'unique_key', 'unique_mode', 'attempt', 'collected')
+  local f = redis.call('HMGET', jk, 'name', 'payload', 'options', 'attempt', 'ready_ms', 'unique_mode', 'collected')
   if not f[1] then
     redis.call('INCR', prefix .. 'stats:orphans')  -- an id without its hash: dropped (ops `check` reports these)
-    return nil
+    return false
   end
   token = int(token)
   local member = lease_member(id, token, worker)
   if leases then
-    leases[#leases + 1] = int(now + lease_ms)
-    leases[#leases + 1] = member
+    local n = #leases
+    leases[n + 1] = deadline
+    leases[n + 2] = member
   else
-    redis.call('ZADD', active_key, int(now + lease_ms), member)
+    redis.call('ZADD', active_key, deadline, member)
   end
-  local unique = ''
-  if f[6] and f[6] ~= '' then
-    if f[7] ~= 'queued' then
-      unique = f[7]
-    elseif redis.call('GET', prefix .. 'unique:' .. f[6]) == id then
-      redis.call('DEL', prefix .. 'unique:' .. f[6])
-    end
+  local unique = f[6] or ''
+  if unique == 'queued' then
+    unique = ''  -- released now: completing has nothing to release
+    local uk = prefix .. 'unique:' .. (redis.call('HGET', jk, 'unique_key') or '')
+    if redis.call('GET', uk) == id then redis.call('DEL', uk) end
   end
-  return { id, token, tonumber(f[8]) + 1, f[4], f[1], f[2], f[3], f[5], f[9] or false, unique }
+  local n = #out
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, token, tonumber(f[4]) + 1, f[1], f[2]
+  out[n + 6], out[n + 7], out[n + 8], out[n + 9] = f[3], f[5], f[7] or false, unique
+  return true
 end
 
 -- Direct handoff: while workers wait (sb:{q}:waiters, member '<lease_ms>|<worker id>', score = registration expiry),
--- leases jobs from the head of 'ready' to them, one each, and pushes each job's 10 values (JSON) onto the worker's
+-- leases jobs from the head of 'ready' to them, one each, and pushes each job's 9 values (JSON) onto the worker's
 -- inbox list, which it is blocked on: the job reaches the worker in the reply that wakes it, without a take round
 -- trip. Nothing is handed off from a paused queue. Returns how many were handed off.
 local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, now)
@@ -180,8 +184,8 @@ local function hand_off(prefix, ready_key, active_key, waiters_key, paused_key, 
     if not id then break end
     redis.call('ZREM', waiters_key, w)
     local lease_ms, worker = string.match(w, '^(%d+)|(.+)$')
-    local job = lease_job(prefix, active_key, id, now, tonumber(lease_ms), worker, next_tokens(prefix, 1))
-    if job then
+    local job = {}
+    if lease_job(prefix, active_key, id, int(now + tonumber(lease_ms)), worker, next_tokens(prefix, 1), nil, job) then
       local inbox = prefix .. 'inbox:' .. worker
       redis.call('RPUSH', inbox, cjson.encode(job))
       -- A worker that died waiting never reads it: the job's lease lapses as usual, and the list expires.

@@ -11,14 +11,14 @@
 -- ARGV[8] '1' to wait for a handoff: jobs already handed to this worker's inbox come first; if nothing at all was
 --         leased, the worker is registered as a waiter for 3 s (see hand_off in prelude.lua), else unregistered.
 --
--- Returns: { wait_ms, job... } where each job is 10 values: id, token, attempt, max_attempts, name, payload, options,
--- ready_ms, collected (a debounced burst's payloads, JSON array; false for other jobs), unique mode ('' when completing
--- the job releases no unique key).
+-- Returns: { wait_ms, job... } where each job is 9 values: id, token, attempt, name, payload, options, ready_ms,
+-- collected (a debounced burst's payloads, JSON array; false for other jobs), unique mode ('' when completing the job
+-- releases no unique key).
 -- wait_ms: how long until the next scheduled/retry job or lease deadline (-1: none); the worker blocks at most that long.
 --
 -- Atomically, per job: it leaves 'ready' and gets a lease in 'active' under a fencing token higher than any before it
--- (the queue's counter sb:{q}:tokens); its hash is read, not written. A lapsed lease goes back to the front of 'ready' (it counts as an attempt, so a job that kills its worker
--- every time ends in 'dead' rather than looping).
+-- (the queue's counter sb:{q}:tokens); its hash is read, not written. A lapsed lease goes back to the front of 'ready'
+-- (it counts as an attempt, so a job that kills its worker every time ends in 'dead' rather than looping).
 local now = now_ms()
 local prefix, want, lease, worker = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 
@@ -58,16 +58,14 @@ if waiting then
   end
 end
 if redis.call('EXISTS', KEYS[6]) == 0 and taken < want then
-  -- One LPOP, one INCRBY and one ZADD for the whole batch: per job only the HMGET of its hash.
+  -- One LPOP, one INCRBY and one ZADD for the whole batch: per job only the HMGET of its hash. Every lease of the
+  -- batch has the same deadline.
   local leases = {}
   local ids = redis.call('LPOP', KEYS[1], want - taken) or {}
   local first = #ids > 0 and next_tokens(prefix, #ids) or 0
+  local deadline = int(now + lease)
   for i, id in ipairs(ids) do
-    local job = lease_job(prefix, KEYS[4], id, now, lease, worker, first + i - 1, leases)
-    if job then
-      for _, v in ipairs(job) do out[#out + 1] = v end
-      taken = taken + 1
-    end
+    if lease_job(prefix, KEYS[4], id, deadline, worker, first + i - 1, leases, out) then taken = taken + 1 end
   end
   if #leases > 0 then redis.call('ZADD', KEYS[4], unpack(leases)) end
 end

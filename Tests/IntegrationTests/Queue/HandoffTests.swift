@@ -77,4 +77,17 @@ struct HandoffTests {
         #expect(try await inspector.job(third, queue: queue)?.state == "ready")
         try await redis.shutdown()
     }
+
+    @Test func aHandedOffJobParsesInTodaysShapeAndInTheOlderOneWithMaxAttempts() throws {
+        let options = #"{\"retry\":{\"base_ms\":100,\"cap_ms\":1000,\"max_attempts\":4}}"#
+        let now = Array(#"["j1","7",2,"noop","{}",""#.utf8) + Array(options.utf8) + Array(#"","1700000000000",false,""]"#.utf8)
+        let older = Array(#"["j1","7",2,"4","noop","{}",""#.utf8) + Array(options.utf8) + Array(#"","1700000000000",false,""]"#.utf8)
+        for bytes in [now, older] {
+            let job = try LeasedJob.parseHandoff(bytes, queue: "q")
+            #expect(job.id == "j1" && job.token == "7" && job.attempt == 2 && job.name == "noop" && job.payload == Array("{}".utf8))
+            #expect(job.maxAttempts == 4 && job.options.retry.base == .milliseconds(100) && job.readyAtMs == 1_700_000_000_000)
+            #expect(job.collected == nil && job.uniqueMode == "")
+        }
+        #expect(throws: QueueError.self) { try LeasedJob.parseHandoff(Array(#"["j1","7",2]"#.utf8), queue: "q") }
+    }
 }

@@ -89,7 +89,8 @@ enum OptionsCache {
 
     static func options(for bytes: [UInt8]) -> StoredOptions {
         if let hit = decoded.withLock({ $0[Key(bytes: bytes)] }) { return hit }
-        let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes))) ?? StoredOptions(retry: .default, timeoutMs: StoredOptions.defaultTimeoutMs)
+        let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes)))
+            ?? StoredOptions(retry: .default, timeoutMs: StoredOptions.defaultTimeoutMs)
         decoded.withLock { c in
             if c.count >= 256 { c.removeAll() }
             c[Key(bytes: bytes)] = parsed

@@ -4,11 +4,12 @@ import Glibc
 import SwitchboardQueue
 import SwitchboardRedis
 
-/// `switchboard bench`: enqueue and processing throughput, pickup latency and Redis commands per job, on a private queue.
+/// `switchboard bench`: enqueue and processing throughput, pickup latency, delayed jobs' lateness and Redis commands per
+/// job, on a private queue.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure enqueue and processing throughput, pickup latency and Redis commands per job.",
+        abstract: "Measure enqueue and processing throughput, pickup latency, delayed jobs' lateness and Redis commands per job.",
         discussion: """
             Uses a private queue (bench-<random>) on REDIS_URL and starts `switchboard worker` processes itself.
             Run a release build (swift build -c release) for meaningful numbers. It resets Redis's INFO
@@ -29,6 +30,8 @@ struct BenchCommand: AsyncParsableCommand {
     var rate: Int = 200
     @Option(help: "Jobs in the latency run.")
     var latencyJobs: Int = 2000
+    @Option(help: "Delayed jobs in the due-time run (enqueued at once, due 0.2 to 2.2 s later).")
+    var delayedJobs: Int = 200
     @Flag(help: "Run the workers with --no-direct-handoff (to compare).")
     var noDirectHandoff = false
     @Flag(help: "Print one JSON object instead of a table.")
@@ -48,6 +51,11 @@ struct BenchCommand: AsyncParsableCommand {
         var latencyP50Ms: Double
         var latencyP95Ms: Double
         var latencyP99Ms: Double
+        var delayedJobs: Int
+        /// How long after its due time a delayed job started.
+        var dueLatenessP50Ms: Double
+        var dueLatenessP99Ms: Double
+        var dueLatenessMaxMs: Double
     }
 
     func run() async throws {
@@ -119,13 +127,29 @@ struct BenchCommand: AsyncParsableCommand {
         }
         _ = try await eventuallyLength(redis, list, latencyJobs)
         let samples = (try await redis.command(["LRANGE", .string(list), 0, -1]).array ?? []).compactMap(\.int).map { Double($0) / 1000 }.sorted()
+
+        // 4. Due times: delayed stamp jobs, due one after another over 2 s; each pushes (start − due time) in µs. The
+        // due time is taken on this side just before the enqueue, so the figure includes the enqueue's round trip.
+        let dueList = "bench:\(queue):due"
+        for i in 0..<delayedJobs {
+            let delay = Duration.milliseconds(200 + 2000 * i / max(1, delayedJobs))
+            let due = nowMicroseconds() + delay.milliseconds * 1000
+            try await producer.enqueue(DiagnosticJobs.Stamp(t_us: due, list: dueList), options: JobOptions(queue: queue, delay: delay))
+        }
+        _ = try await eventuallyLength(redis, dueList, delayedJobs)
+        let lateness = (try await redis.command(["LRANGE", .string(dueList), 0, -1]).array ?? []).compactMap(\.int).map { Double($0) / 1000 }.sorted()
+        try await redis.command(["DEL", .string(dueList)])
         worker.signal(SIGTERM)
         _ = await worker.waitForExit()
         try await redis.command(["DEL", .string(list)])
         try await redis.command(["DEL", .string(processed)])
         try await redis.shutdown()
 
-        func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
+        func percentile(_ p: Double, of samples: [Double]) -> Double {
+            samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))]
+        }
+        func percentile(_ p: Double) -> Double { percentile(p, of: samples) }
+        func due(_ p: Double) -> Double { (percentile(p, of: lateness) * 100).rounded() / 100 }
         let result = Result(
             jobs: jobs, processes: processes, concurrency: concurrency, enqueuePerJobJobsPerSecond: perJobRate.rounded(),
             enqueueBatchJobsPerSecond: batchRate.rounded(), processingJobsPerSecond: steady.rounded(),
@@ -133,7 +157,8 @@ struct BenchCommand: AsyncParsableCommand {
             redisCommandsPerJob: (Double(totalCommands) / Double(jobs) * 100).rounded() / 100,
             redisClientCallsPerJob: (Double(clientCalls) / Double(jobs) * 100).rounded() / 100,
             latencyRate: rate, latencyP50Ms: (percentile(0.5) * 100).rounded() / 100, latencyP95Ms: (percentile(0.95) * 100).rounded() / 100,
-            latencyP99Ms: (percentile(0.99) * 100).rounded() / 100)
+            latencyP99Ms: (percentile(0.99) * 100).rounded() / 100, delayedJobs: delayedJobs, dueLatenessP50Ms: due(0.5),
+            dueLatenessP99Ms: due(0.99), dueLatenessMaxMs: due(1))
         if json {
             print(try jsonText(result))
         } else {
@@ -143,6 +168,7 @@ struct BenchCommand: AsyncParsableCommand {
                 ["processing (steady), \(processes)x\(concurrency)", "\(Int(result.processingJobsPerSecond)) jobs/s"],
                 ["processing incl. start-up", "\(Int(result.processingIncludingStartupJobsPerSecond)) jobs/s"],
                 ["pickup latency p50/p95/p99 @\(rate)/s", "\(result.latencyP50Ms) / \(result.latencyP95Ms) / \(result.latencyP99Ms) ms"],
+                ["delayed jobs: start after due time p50/p99/max", "\(result.dueLatenessP50Ms) / \(result.dueLatenessP99Ms) / \(result.dueLatenessMaxMs) ms"],
                 ["Redis commands per job (incl. inside scripts)", "\(result.redisCommandsPerJob)"],
                 ["Redis client calls per job (EVALSHA, BLPOP)", "\(result.redisClientCallsPerJob)"],
             ]).render())

@@ -53,7 +53,9 @@ if waiting then
   while taken < want do
     local raw = redis.call('LPOP', KEYS[9])
     if not raw then break end
-    for _, v in ipairs(cjson.decode(raw)) do out[#out + 1] = v end
+    local job = cjson.decode(raw)
+    if #job == 10 then table.remove(job, 4) end  -- handed off by a producer before 9123fd4: max attempts fourth
+    for _, v in ipairs(job) do out[#out + 1] = v end
     taken = taken + 1
   end
 end

@@ -90,4 +90,22 @@ struct HandoffTests {
         }
         #expect(throws: QueueError.self) { try LeasedJob.parseHandoff(Array(#"["j1","7",2]"#.utf8), queue: "q") }
     }
+
+    @Test func aTakeDrainingTheInboxReadsAJobHandedOffInTheOlderShape() async throws {
+        // A producer from before 9123fd4 pushed 10 values (max attempts fourth); a take that drains the inbox must
+        // still return 9 per job, or the whole reply fails to parse.
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("old-inbox")
+        let k = QueueKeys(queue: queue)
+        let id = try await JobQueue(redis: redis).enqueue(Marker(label: "old"), options: .init(queue: queue))
+        let second = try await JobQueue(redis: redis).enqueue(Marker(label: "new"), options: .init(queue: queue))
+        let leased = try #require(try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30)).first)
+        #expect(leased.id == id)
+        let old = #"["\#(id)","\#(leased.token)",1,"3","test-marker","{\"label\":\"old\"}","{}","1700000000000",false,""]"#
+        try await redis.command(["RPUSH", .string(k.inbox("w")), .string(old)])
+        let jobs = try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30), count: 2, waiting: true)
+        #expect(jobs.map(\.id) == [id, second])
+        #expect(jobs.first?.token == leased.token && jobs.first?.attempt == 1 && jobs.first?.name == "test-marker")
+        try await redis.shutdown()
+    }
 }

@@ -80,13 +80,16 @@ struct Marker: JobParameters {
 }
 
 /// Calls the take script directly, as a worker that will never heartbeat (to play a crashed or stale worker).
-func takeDirectly(_ redis: RedisClient, queue: String, worker: String, lease: Duration, count: Int = 1) async throws -> [LeasedJob] {
+/// `waiting`: jobs already in the worker's inbox come first, as for a worker waiting for a handoff.
+func takeDirectly(
+    _ redis: RedisClient, queue: String, worker: String, lease: Duration, count: Int = 1, waiting: Bool = false
+) async throws -> [LeasedJob] {
     let k = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
         QueueScripts.take,
         keys: [.string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused), .string(k.doorbell),
                .string(k.waiters), .string(k.inbox(worker))],
-        arguments: [.string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay()), 10_000, 86_400_000, "0"])
+        arguments: [.string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay()), 10_000, 86_400_000, waiting ? "1" : "0"])
     return try LeasedJob.parse(reply.array ?? [], queue: queue).jobs
 }
 

@@ -327,13 +327,7 @@ public final class QueueWorker: Service, Sendable {
                 let reply = try await redis.evaluate(
                     QueueScripts.extend, keys: [.string(keys.active)],
                     arguments: [.int(options.leaseDuration.milliseconds), .string(options.workerID)] + mine.flatMap { [.string($0.id), .string($0.token)] })
-                for id in (reply.array ?? []).compactMap(\.string) {
-                    let task = state.withLock { s -> Task<Void, Never>? in
-                        s.running[id]?.lost = true
-                        return s.running[id]?.task
-                    }
-                    task?.cancel()
-                }
+                markLost((reply.array ?? []).compactMap(\.string), checked: Dictionary(mine.map { ($0.id, $0.token) }) { _, last in last })
             } catch {
                 logger.info("heartbeat failed; leases lapse if Redis stays unreachable", metadata: ["error": "\(error)"])
             }
@@ -350,6 +344,19 @@ public final class QueueWorker: Service, Sendable {
             // Workers silent for an hour (SIGKILLed, host gone) leave the registry; until then ops see them as dead.
             ["ZREMRANGEBYSCORE", .string(QueueKeys.workers), "-inf", .int(nowMilliseconds() - 3_600_000)],
         ])
+    }
+
+    /// Cancels the runs whose lease `extend` found gone. Only the run whose lease was checked (`checked`: id → token):
+    /// the job may have finished meanwhile, its lease gone with it, and already run again here under a new token.
+    func markLost(_ ids: [String], checked: [String: String]) {
+        for id in ids {
+            let task = state.withLock { s -> Task<Void, Never>? in
+                guard let token = checked[id], s.running[id]?.token == token else { return nil }
+                s.running[id]?.lost = true
+                return s.running[id]?.task
+            }
+            task?.cancel()
+        }
     }
 
     private func removeHeartbeat() async {

@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 @testable import SwitchboardQueue
 import SwitchboardRedis
+import Synchronization
 import Testing
 
 @Suite("Queue delivery", .timeLimit(.minutes(3)))
@@ -104,6 +106,20 @@ struct QueueDeliveryTests {
         // B finishes normally.
         #expect(try await completeDirectly(redis, second, worker: "B") == 1)
         #expect(try await completeDirectly(redis, second, worker: "B") == 0)  // and only once
+        try await redis.shutdown()
+    }
+
+    @Test func aLeaseFoundGoneCancelsOnlyTheRunItWasCheckedFor() async throws {
+        // The heartbeat snapshots (id, token) of running jobs, then calls extend. If the job failed meanwhile (lease
+        // gone) and already runs again here under a new token, extend reports the id, but the new run is not lost.
+        let redis = try makeRedis()
+        let worker = QueueWorker(redis: redis, registry: JobRegistry(), options: fastWorkerOptions(queue: "q"), logger: Logger(label: "t"))
+        let far = ContinuousClock.now + .seconds(60)
+        worker.state.withLock { $0.running["j"] = .init(queue: "q", token: "8", softDeadline: far, hardDeadline: far) }
+        worker.markLost(["j"], checked: ["j": "7"])
+        #expect(worker.state.withLock { $0.running["j"]?.lost } == false)
+        worker.markLost(["j"], checked: ["j": "8"])
+        #expect(worker.state.withLock { $0.running["j"]?.lost } == true)
         try await redis.shutdown()
     }
 

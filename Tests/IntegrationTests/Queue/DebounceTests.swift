@@ -46,7 +46,9 @@ struct DebounceTests {
         #expect(ids.withLock { $0.count } == 1, "every enqueue joined the one pending job (widest gap \(widest))")
         let after = runs[0].at - times.last!
         print("debounce: ran once, \(after) after the last of 10 enqueues (window 2 s)")
-        #expect(after >= .milliseconds(1950) && after < .milliseconds(2600))
+        // Not before the window; the upper bound leaves room for a stalled worker under the suite's load, and is
+        // still far from the 20 s max wait. (The precision of due times is read from `switchboard bench`.)
+        #expect(after >= .milliseconds(1950) && after < .milliseconds(4000))
     }
 
     @Test func aSteadyStreamRunsAboutEveryMaxWaitNeverMoreOften() async throws {

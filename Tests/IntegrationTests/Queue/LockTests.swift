@@ -29,10 +29,10 @@ struct LockTests {
         try await lock.release(owner: "c")
 
         // withLock extends while its body runs past the TTL, and a busy lock waits, then gives up. The keeper extends
-        // every TTL/3: a 1 s TTL leaves ~0.67 s of slack for a stalled extension on a loaded machine (with 300 ms, a
-        // stall of over 200 ms in the suite's second pass let the lock lapse).
-        let held = try await lock.withLock(ttl: .seconds(1)) { fence -> Int64 in
-            try await Task.sleep(for: .milliseconds(2_500))
+        // every TTL/3: a 3 s TTL leaves 2 s of slack for a stalled extension on a loaded machine (stalls of over 1 s
+        // are seen at the suite's start; with 300 ms, one of over 200 ms let the lock lapse).
+        let held = try await lock.withLock(ttl: .seconds(3)) { fence -> Int64 in
+            try await Task.sleep(for: .milliseconds(4_500))
             #expect(try await lock.acquire(owner: "intruder", ttl: .seconds(1)) == nil)
             return fence
         }

@@ -127,12 +127,14 @@ struct QueueDeliveryTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("long")
         let set = "probe:\(queue)"
+        // A job twice as long as its lease. The lease leaves 2.7 s for a late heartbeat: with a 1 s lease, a stall of
+        // the test process under the suite's start-up load let it lapse in CI, and the job ran twice.
         var options = fastWorkerOptions(queue: queue)
-        options.leaseDuration = .seconds(1)
-        options.heartbeatInterval = .milliseconds(200)
-        try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Probe(ms: 2500, set: set), options: .init(queue: queue))
+        options.leaseDuration = .seconds(3)
+        options.heartbeatInterval = .milliseconds(300)
+        try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Probe(ms: 6000, set: set), options: .init(queue: queue))
         try await withWorker(redis: redis, options: options) { _ in
-            try await expectEventually { try await redis.command(["GET", .string(set + ":count")]).int == 1 }
+            try await expectEventually(timeout: .seconds(15)) { try await redis.command(["GET", .string(set + ":count")]).int == 1 }
             try await Task.sleep(for: .milliseconds(1500))  // a reclaim would have re-run it by now
         }
         #expect(try await redis.command(["GET", .string(set + ":count")]).int == 1)

@@ -69,11 +69,13 @@ struct QueueDeliveryTests {
         let log = RunLog()
         let clock = ContinuousClock()
         let started = clock.now
+        var recovery = Duration.zero
         try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
             try await expectEventually { log.count == 1 }
+            recovery = clock.now - started  // (not after the worker's shutdown, which takes up to a second more)
         }
-        let recovery = clock.now - started
-        #expect(recovery < .seconds(3))
+        // The 1 s lease plus a worker's start, with room for the suite's start-up load: far below any elapsed-time rule.
+        #expect(recovery < .seconds(4))
         #expect(log.all.first?.attempt == 2)  // the lapsed lease counted as the first attempt
         #expect(log.all.first?.token == 2)  // and the new lease has a higher fencing token
         #expect(try await redis.command(["GET", .string(QueueKeys(queue: queue).reclaimed)]).int == 1)

@@ -34,7 +34,7 @@ struct QueueDeliveryTests {
         let queue = uniqueQueueName("delay")
         let log = RunLog()
         var options = fastWorkerOptions(queue: queue)
-        options.maxBlock = .seconds(5)  // the due time, not the block cap, must wake the worker
+        options.maxBlock = .seconds(10)  // the due time, not the block cap, must wake the worker
         try await withWorker(redis: redis, options: options, register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
             try await Task.sleep(for: .milliseconds(300))  // the worker is now blocked on an empty queue
             var lateness: [Double] = []
@@ -42,16 +42,16 @@ struct QueueDeliveryTests {
                 let enqueuedAt = Date()
                 try await JobQueue(redis: redis).enqueue(Marker(label: "x"), options: .init(queue: queue, delay: .milliseconds(delay)))
                 let before = log.count
-                try await expectEventually(timeout: .seconds(5)) { log.count == before + 1 }
+                try await expectEventually(timeout: .seconds(12)) { log.count == before + 1 }
                 let late = log.all.last!.at.timeIntervalSince(enqueuedAt) * 1000 - Double(delay)
                 lateness.append(late)
                 #expect(late >= -5, "ran \(late) ms early")
-                // Woken by the due time, not by the 5 s block cap. The 100 ms target itself is a speed figure, read
+                // Woken by the due time, not by the 10 s block cap. The 100 ms target itself is a speed figure, read
                 // from `switchboard bench` (delayed jobs: p99 3-7 ms), not asserted under the suite's load on 2
                 // shared cores: when this test starts together with ~50 others, this process's threads can be starved
-                // for a second (clean-clone CI passes printed 471, 550, 888 and 1,212 ms for the first job), so the
-                // bound is half the block cap.
-                #expect(late <= 2500, "ran \(late) ms late")
+                // for a second (clean-clone CI passes printed 471, 550, 888, 1,018 and 1,212 ms for the first job), so
+                // the bound is half the block cap.
+                #expect(late <= 5000, "ran \(late) ms late")
             }
             print("delayed jobs ran late by \(lateness.map { String(format: "%.1f ms", $0) })")
         }

@@ -16,6 +16,9 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
         self.cap = cap
     }
 
+    /// A job enqueued with this policy stores no retry options (``StoredOptions`` leaves defaults out), so changing the
+    /// default applies to such jobs already queued when they run. The dead-set decision in `fail.lua` also reads the
+    /// max attempts recorded at enqueue, so across such a change the smaller of the two counts.
     public static let `default` = RetryPolicy()
     /// Run once; a failure goes straight to the dead set.
     public static let never = RetryPolicy(maxAttempts: 1)

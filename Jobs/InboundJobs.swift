@@ -1,4 +1,5 @@
 public import FoundationEssentials
+public import Logging
 public import SwitchboardQueue
 
 /// Where an inbound event came from.
@@ -8,9 +9,12 @@ public enum Provider: String, Sendable, Codable, CaseIterable {
 
 /// `ingest-message`: one inbound message as the provider sent it, for one tenant's channel. The webhook receiver
 /// enqueues it after verifying the request; the job parses it and stores customer, conversation and message.
-public struct IngestMessage: JobParameters {
+public struct IngestMessage: JobParameters, JobLogMetadata {
     public static let jobName = PipelineJobName.ingestMessage.rawValue
     public static var queue: String { "ingest" }
+    /// A few statements in one transaction: a minute is ample, and a stuck connection frees its slot long before
+    /// the library default of five minutes.
+    public static var timeout: Duration { .seconds(60) }
     /// Database hiccups are retried for about a day; a parse failure is not retried at all (`DoNotRetry`).
     public static var retryPolicy: RetryPolicy { RetryPolicy(maxAttempts: 15, base: .seconds(2), cap: .seconds(15 * 60)) }
 
@@ -34,6 +38,8 @@ public struct IngestMessage: JobParameters {
 }
 
 extension IngestMessage {
+    public var logMetadata: Logger.Metadata { ["tenant": "\(tenant)", "channel": "\(channel)"] }
+
     /// The job's JSON, as its `Codable` encoding reads it back, written without `JSONEncoder` (the webhook
     /// receiver makes one per event; a unit test holds the two encodings equal).
     public func payload() -> [UInt8] {
@@ -42,9 +48,10 @@ extension IngestMessage {
 }
 
 /// `message-status`: one delivery status of an outbound message (sent, delivered, read, failed).
-public struct MessageStatusUpdate: JobParameters {
+public struct MessageStatusUpdate: JobParameters, JobLogMetadata {
     public static let jobName = PipelineJobName.messageStatus.rawValue
     public static var queue: String { "ingest" }
+    public static var timeout: Duration { IngestMessage.timeout }
     public static var retryPolicy: RetryPolicy { IngestMessage.retryPolicy }
 
     public let tenant: UUID
@@ -64,6 +71,8 @@ public struct MessageStatusUpdate: JobParameters {
 }
 
 extension MessageStatusUpdate {
+    public var logMetadata: Logger.Metadata { ["tenant": "\(tenant)", "channel": "\(channel)"] }
+
     /// The job's JSON without `JSONEncoder` (see ``IngestMessage/payload()``).
     public func payload() -> [UInt8] {
         inboundPayload(tenant: tenant, channel: channel, provider: provider, event: event, contact: nil, receivedAtMs: receivedAtMs)

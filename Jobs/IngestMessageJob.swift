@@ -7,13 +7,19 @@ import SwitchboardStore
 /// Stores one inbound message: customer and identities, the open conversation, the message. Idempotent: a re-run
 /// (a provider retry that slipped past the queue's unique key, or a worker that died after the commit) inserts
 /// nothing, because messages are unique per (tenant, channel, provider message id).
-struct IngestMessageJob: Sendable {
+struct IngestMessageJob: PipelineStage {
     let db: PostgresClient
+
+    init(_ pipeline: Pipeline) { db = pipeline.db }
 
     /// What the job did, for logs and tests.
     enum Outcome: String, Sendable { case stored, duplicate }
 
-    func run(_ p: IngestMessage, logger: Logger) async throws -> Outcome {
+    func run(_ p: IngestMessage, context: JobContext) async throws {
+        _ = try await ingest(p, logger: context.logger)
+    }
+
+    func ingest(_ p: IngestMessage, logger: Logger) async throws -> Outcome {
         let message: InboundMessage
         do {
             switch p.provider {
@@ -26,7 +32,7 @@ struct IngestMessageJob: Sendable {
         }
         let raw = try Self.rawJSON(p.event, provider: p.provider)
         let media = try message.media.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        let outcome = try await db.withTenant(p.tenant) { conn -> Outcome in
+        let (outcome, conversation) = try await db.withTenant(p.tenant) { conn -> (Outcome, UUID) in
             let customer = try Self.customer(for: message, tenant: p.tenant, conn: conn)
             let at = message.sentAt ?? Date(timeIntervalSince1970: Double(p.receivedAtMs) / 1000)
             let conversation = try Self.openConversation(tenant: p.tenant, customer: customer, channel: p.channel, at: at, conn: conn)
@@ -42,9 +48,9 @@ struct IngestMessageJob: Sendable {
                     message.text.map(PostgresValue.text) ?? .null, media.map(PostgresValue.jsonb) ?? .null,
                     message.replyTo.map(PostgresValue.text) ?? .null, .jsonb(raw), message.sentAt.map(PostgresValue.timestamp) ?? .null,
                 ])
-            return inserted == 1 ? .stored : .duplicate
+            return (inserted == 1 ? .stored : .duplicate, conversation)
         }
-        logger.info("message ingested", metadata: ["outcome": "\(outcome.rawValue)", "type": "\(message.type)", "tenant": "\(p.tenant)"])
+        logger.info("message ingested", metadata: ["outcome": "\(outcome.rawValue)", "type": "\(message.type)", "conversation": "\(conversation)"])
         return outcome
     }
 

@@ -7,8 +7,10 @@ import SwitchboardStore
 /// Applies one delivery status. Every status is kept in `message_status_events` (once per message and status),
 /// and the message's `provider_status` only moves up the rank accepted < sent < delivered < read, with failed
 /// terminal: statuses arrive out of order, and a late "delivered" must never overwrite "read".
-struct MessageStatusJob: Sendable {
+struct MessageStatusJob: PipelineStage {
     let db: PostgresClient
+
+    init(_ pipeline: Pipeline) { db = pipeline.db }
 
     struct Status: Equatable {
         var providerMessageID: String
@@ -43,9 +45,13 @@ struct MessageStatusJob: Sendable {
         }
     }
 
+    func run(_ p: MessageStatusUpdate, context: JobContext) async throws {
+        try await apply(p, logger: context.logger)
+    }
+
     /// Returns whether the message's status moved.
     @discardableResult
-    func run(_ p: MessageStatusUpdate, logger: Logger) async throws -> Bool {
+    func apply(_ p: MessageStatusUpdate, logger: Logger) async throws -> Bool {
         let s = try Self.parse(p)
         let raw = String(decoding: try JSONEncoder().encode(p.event), as: UTF8.self)
         let moved = try await db.withTenant(p.tenant) { conn -> Bool in

@@ -8,7 +8,7 @@ public import SwitchboardRedis
 /// | `sleep` | `{"ms": 250}` | sleeps (cancellable) |
 /// | `fail` | `{"times": 3}` | fails its first `times` attempts, then succeeds |
 /// | `probe` | `{"ms": 50, "set": "name"}` | sleeps, then adds its job id to the Redis set `name` and increments `name:count`, so lost and duplicated runs can be counted from outside |
-/// | `chain` | `{"set": "name", "steps": 3, "fanout": 1, "next_queue": "q", "ms": 0}` | records itself like `probe` (and its parent in the hash `name:parent`), then, if `steps` > 1, enqueues `fanout` successors with `steps` − 1 on its success (``JobContext/enqueueOnSuccess(_:options:)``), on `next_queue` or its own queue |
+/// | `chain` | `{"set": "name", "steps": 3, "fanout": 1, "next_queue": "q", "ms": 0, "debounce": "key"}` | records itself like `probe` (and its parent in the hash `name:parent`), then, if `steps` > 1, enqueues `fanout` successors with `steps` − 1 on its success (``JobContext/enqueueOnSuccess(_:options:)``), on `next_queue` or its own queue; with `debounce`, the successors are debounced (collecting) under that key, and a successor records how many it collected in the hash `name:collected` and their parents in the list `name:collected-from` |
 /// | `stamp` | `{"t_us": 1763900000000000, "list": "name"}` | pushes (now − t_us) in microseconds onto the list `name`: pickup latency for `switchboard bench` |
 /// | `lock-hammer` | `{"key": "k", "list": "log", "seconds": 20, "hold_ms": 5, "ttl_ms": 1000, "extend": true}` | for `seconds`, takes lock `k` again and again, holds it `hold_ms`, and appends "fence start_us end_us" (Redis clock) to the lock's fenced list `log` (`sb:{lock:k}:log`); with `extend: false` it holds without extending and writes even after losing the lock, so the fencing check can be seen refusing it |
 public enum DiagnosticJobs {
@@ -48,8 +48,14 @@ public enum DiagnosticJobs {
         public var ms: Int? = nil
         /// The parent's id: the result each step hands to the next.
         public var from: String? = nil
-        public init(set: String, steps: Int, fanout: Int? = nil, next_queue: String? = nil, ms: Int? = nil, from: String? = nil) {
+        /// Successors are debounced under this key (window 1 s, max wait 10 s, collecting): the successors of a
+        /// burst of parents become one job, which records how many parameters it collected in `<set>:collected`.
+        public var debounce: String? = nil
+        public init(
+            set: String, steps: Int, fanout: Int? = nil, next_queue: String? = nil, ms: Int? = nil, from: String? = nil, debounce: String? = nil
+        ) {
             (self.set, self.steps, self.fanout, self.next_queue, self.ms, self.from) = (set, steps, fanout, next_queue, ms, from)
+            self.debounce = debounce
         }
     }
 
@@ -97,11 +103,18 @@ public enum DiagnosticJobs {
             if let ms = p.ms, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
             var commands: [[RedisArgument]] = [["SADD", .string(p.set), .string(context.id)], ["INCR", .string(p.set + ":count")]]
             if let from = p.from { commands.append(["HSET", .string(p.set + ":parent"), .string(context.id), .string(from)]) }
+            let collected = try context.collected(Chain.self)
+            if !collected.isEmpty {
+                commands.append(["HSET", .string(p.set + ":collected"), .string(context.id), .int(collected.count)])
+                for c in collected { commands.append(["RPUSH", .string(p.set + ":collected-from"), .string(c.from ?? "")]) }
+            }
             _ = try await redis.pipeline(commands)
             guard p.steps > 1 else { return }
+            var options = JobOptions(queue: p.next_queue ?? context.queue)
+            if let key = p.debounce { options.debounce = DebounceOptions(key: key, window: .seconds(1), maxWait: .seconds(10), collect: true) }
             for _ in 0..<max(1, p.fanout ?? 1) {
                 let next = Chain(set: p.set, steps: p.steps - 1, fanout: p.fanout, next_queue: p.next_queue, ms: p.ms, from: context.id)
-                try context.enqueueOnSuccess(next, options: .init(queue: p.next_queue ?? context.queue))
+                try context.enqueueOnSuccess(next, options: options)
             }
         }
         registry.register(Stamp.self) { p, _ in

@@ -79,6 +79,14 @@ public struct DebounceOptions: Sendable, Hashable {
     }
 }
 
+extension DebounceOptions {
+    func validate() throws(QueueError) {
+        guard window > .zero, maxWait >= window, !key.isEmpty, key.count <= 200 else {
+            throw QueueError(.invalidOptions, "debounce needs a key of 1-200 characters, a window above zero and a max wait no shorter than it")
+        }
+    }
+}
+
 /// Per-enqueue choices; each `nil` falls back to the job type's default.
 public struct JobOptions: Sendable {
     public var queue: String?

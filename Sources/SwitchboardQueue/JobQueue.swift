@@ -24,18 +24,8 @@ public struct JobQueue: Sendable {
     /// Enqueues many jobs of one type with the same options in one round trip; ids come back in order.
     @discardableResult
     public func enqueue<P: JobParameters>(batch: [P], options: JobOptions = .init()) async throws -> [String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let payloads: [[UInt8]]
-        do {
-            payloads = try batch.map { Array(try encoder.encode($0)) }
-        } catch {
-            throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
-        }
         // Each job may name its own lock and limits (built from its parameters).
-        return try await enqueue(jobs: zip(batch, payloads).map { parameters, payload in
-            NewJob(name: P.jobName, payload: payload, options: options.resolved(for: parameters))
-        })
+        try await enqueue(jobs: try batch.map { try NewJob($0, options: options) })
     }
 
     /// Enqueues jobs by name with JSON payloads (the CLI's `enqueue`, and jobs whose type this process does not link).
@@ -50,10 +40,48 @@ public struct JobQueue: Sendable {
         public var name: String
         public var payload: [UInt8]
         public var options: JobOptions
+        /// A job by name, with options as given: nothing is filled in from a job type. Prefer the typed initialiser,
+        /// or ``init(name:payload:options:among:)`` for a name this process has a type for.
         public init(name: String, payload: [UInt8], options: JobOptions = .init()) {
             self.name = name
             self.payload = payload
             self.options = options
+        }
+
+        /// A job of type `P`: its parameters encoded as JSON, and `options` with what the type declares filled in
+        /// (queue, retry policy, timeout, lock key, rate and concurrency limits), as every typed enqueue does.
+        public init<P: JobParameters>(_ parameters: P, options: JobOptions = .init()) throws(QueueError) {
+            self.init(name: P.jobName, payload: try encodeParameters(parameters), options: options.resolved(for: parameters))
+        }
+
+        /// A job by name whose type may be among `types` (the CLI's `enqueue`, the scheduler): when it is, `payload`
+        /// is decoded as that type and `options` resolved as ``init(_:options:)`` resolves them; otherwise they stay
+        /// as given. `typed` says which happened.
+        /// - Throws: ``QueueError`` when the payload does not decode as the named type's parameters.
+        public init(name: String, payload: [UInt8], options: JobOptions, among types: [any JobParameters.Type]) throws(QueueError) {
+            guard let type = types.first(where: { $0.jobName == name }) else {
+                self.init(name: name, payload: payload, options: options)
+                typed = false
+                return
+            }
+            self.init(name: name, payload: payload, options: try Self.resolve(type, payload: payload, options: options))
+        }
+
+        /// Whether the options were resolved from a job type (false only for a name no given type has).
+        public private(set) var typed = true
+
+        private static func resolve<P: JobParameters>(_ jobType: P.Type, payload: [UInt8], options: JobOptions) throws(QueueError) -> JobOptions {
+            do {
+                return options.resolved(for: try JSONDecoder().decode(P.self, from: Data(payload)))
+            } catch {
+                throw QueueError(.decodingFailed, "the parameters do not decode as those of \(P.jobName): \(type(of: error))")
+            }
+        }
+
+        /// As ``init(_:options:)``, with the parameters already encoded as `payload` (a caller that writes their JSON
+        /// faster than `JSONEncoder`; it must decode as `P`).
+        public init<P: JobParameters>(_ parameters: P, payload: [UInt8], options: JobOptions = .init()) {
+            self.init(name: P.jobName, payload: payload, options: options.resolved(for: parameters))
         }
     }
 
@@ -127,9 +155,7 @@ public struct JobQueue: Sendable {
         guard job.options.unique == nil, job.options.delay == nil else {
             throw QueueError(.invalidOptions, "a debounced job cannot also have a unique key or a delay")
         }
-        guard debounce.window > .zero, debounce.maxWait >= debounce.window, !debounce.key.isEmpty, debounce.key.count <= 200 else {
-            throw QueueError(.invalidOptions, "debounce needs a key of 1-200 characters, a window above zero and a max wait no shorter than it")
-        }
+        try debounce.validate()
         let queue = job.options.queue ?? "default"
         let stored = try job.options.stored()
         let retry = stored.retry
@@ -154,9 +180,20 @@ public struct JobQueue: Sendable {
     }
 }
 
+/// A job's parameters as the JSON stored in the queue (keys sorted, so equal parameters make equal payloads).
+func encodeParameters<P: JobParameters>(_ parameters: P) throws(QueueError) -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    do {
+        return Array(try encoder.encode(parameters))
+    } catch {
+        throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
+    }
+}
+
 extension JobOptions {
     /// These options with the job type's defaults, and the parameters' own lock and limits, filled in.
-    func resolved<P: JobParameters>(for parameters: P) -> JobOptions {
+    public func resolved<P: JobParameters>(for parameters: P) -> JobOptions {
         var o = self
         o.queue = o.queue ?? P.queue
         o.retryPolicy = o.retryPolicy ?? P.retryPolicy

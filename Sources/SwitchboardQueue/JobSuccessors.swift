@@ -36,41 +36,48 @@ extension JobContext {
     /// Cluster slot) waits in this queue's outbox and is relayed by the completing worker at once; if that worker
     /// dies first, any worker on this queue relays it within about ``WorkerOptions/relayGrace`` plus a heartbeat.
     ///
-    /// Successors cannot carry a unique key or debounce (they are exactly-once already); `delay` counts from when they
-    /// are created.
+    /// A successor may carry a debounce key (``JobOptions/debounce``, with `collect`): it then joins the key's pending
+    /// job like any debounced enqueue — ingest's successor `coalesce-turn`, debounced per conversation, turns a burst
+    /// of messages into one job that collects them all, each message exactly once. Or a unique key
+    /// (``JobOptions/unique``): it is not created while another job holds the key. `delay` counts from when it is
+    /// created (not with debounce).
     public func enqueueOnSuccess<P: JobParameters>(_ parameters: P, options: JobOptions = .init()) throws(QueueError) {
-        let payload: [UInt8]
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            payload = Array(try encoder.encode(parameters))
-        } catch {
-            throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
-        }
-        try enqueueOnSuccess(name: P.jobName, payload: payload, options: options.resolved(for: parameters))
+        try enqueueOnSuccess(name: P.jobName, payload: try encodeParameters(parameters), options: options.resolved(for: parameters))
     }
 
     /// The untyped form of ``enqueueOnSuccess(_:options:)``: a job name and its JSON parameters.
     public func enqueueOnSuccess(name: String, payload: [UInt8], options: JobOptions = .init()) throws(QueueError) {
-        guard options.unique == nil, options.debounce == nil else {
-            throw QueueError(.invalidOptions, "a successor cannot have a unique key or debounce: it is created exactly once with its parent's completion")
-        }
         guard !name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
         guard (try? JSONValue.parse(payload)) != nil else {
             throw QueueError(.encodingFailed, "the parameters of successor \(name) are not valid JSON")
         }
+        if let debounce = options.debounce {
+            guard options.unique == nil, options.delay == nil else {
+                throw QueueError(.invalidOptions, "a debounced successor cannot also have a unique key or a delay")
+            }
+            try debounce.validate()
+        }
+        if let unique = options.unique, unique.key.isEmpty || unique.ttl <= .zero {
+            throw QueueError(.invalidOptions, "a unique key needs at least one character and a TTL above zero")
+        }
         let queue = options.queue ?? "default"
         let stored = try options.stored()
-        let optionsJSON: [UInt8]
-        do { optionsJSON = Array(try JSONEncoder().encode(stored)) } catch {
-            throw QueueError(.encodingFailed, "the options of successor \(name) do not encode: \(type(of: error))")
-        }
+        let optionsJSON = try OptionsCache.json(for: stored)
         let id = JobID.make()
-        let spec = JSONValue.object([
+        var spec: [String: JSONValue] = [
             "id": .string(id), "queue": .string(queue), "name": .string(name), "parent": .string(self.id),
             "payload": .string(String(decoding: payload, as: UTF8.self)), "options": .string(String(decoding: optionsJSON, as: UTF8.self)),
             "delay_ms": .number(Double(max(0, options.delay?.milliseconds ?? 0))), "max_attempts": .number(Double(stored.retry.maxAttempts)),
-        ]).serialized()
-        try successors.append(Successor(id: id, queue: queue, spec: spec))
+        ]
+        if let d = options.debounce {
+            spec["debounce"] = .object([
+                "key": .string(d.key), "window_ms": .number(Double(d.window.milliseconds)), "max_wait_ms": .number(Double(d.maxWait.milliseconds)),
+                "collect": .bool(d.collect),
+            ])
+        }
+        if let u = options.unique {
+            spec["unique"] = .object(["key": .string(u.key), "mode": .string(u.mode.rawValue), "ttl_ms": .number(Double(u.ttl.milliseconds))])
+        }
+        try successors.append(Successor(id: id, queue: queue, spec: JSONValue.object(spec).serialized()))
     }
 }

@@ -21,6 +21,13 @@ public struct JobSnapshot: Sendable, Hashable {
     public let uniqueKey: String?
     /// For a successor (chains): the job whose completion created it.
     public let parent: String?
+    /// The options it runs with, as resolved when it was enqueued.
+    public var retryPolicy: RetryPolicy { options.retry }
+    public var timeout: Duration { .milliseconds(options.timeoutMs) }
+    public var lockKey: String? { options.lock }
+    public var rateLimit: RateLimit? { options.rate }
+    public var concurrencyLimit: ConcurrencyLimit? { options.concurrency }
+    let options: StoredOptions
 }
 
 /// One queue at a glance.
@@ -81,7 +88,8 @@ public struct QueueInspector: Sendable {
             id: id, queue: queue, name: text("name") ?? "", state: lease == nil ? text("state") ?? "unknown" : "active",
             attempt: lease == nil ? used : used + 1, maxAttempts: Int(fields["max_attempts"]?.int ?? 0),
             fencingToken: lease?.token ?? 0, leaseOwner: lease?.worker, payload: fields["payload"]?.bytes ?? [],
-            errorsJSON: text("errors"), uniqueKey: text("unique_key"), parent: text("parent"))
+            errorsJSON: text("errors"), uniqueKey: text("unique_key"), parent: text("parent"),
+            options: OptionsCache.options(for: fields["options"]?.bytes ?? Array("{}".utf8)))
     }
 
     /// The lease job `id` runs under, if it is active: a ZSCAN of `active` (as large as the queue's busy slots).

@@ -66,6 +66,9 @@ extension QueueWorker {
 /// `switchboard worker` reads it from `SWITCHBOARD_TEST_FAULT=<point>:<marker path>`.
 public struct TestFault: Sendable {
     public enum Point: String, Sendable {
+        /// After the handler succeeded (its writes are done), before its completion and successors are stored: the
+        /// job runs again, and its successors must still be created once.
+        case beforeComplete = "before-complete"
         /// After `complete.lua` stored the successors in the outbox, before relaying them.
         case afterComplete = "after-complete"
         /// After relaying them, before acknowledging them in the outbox.

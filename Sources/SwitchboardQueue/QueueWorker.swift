@@ -217,8 +217,6 @@ public final class QueueWorker: Service, Sendable {
             }
         }
         metrics.pickedUp(queue: job.queue, afterMilliseconds: nowMilliseconds() - job.readyAtMs)
-        let startedAt = ContinuousClock.now
-        defer { metrics.ran(queue: job.queue, name: job.name, for: ContinuousClock.now - startedAt) }
         do {
             if let failure { throw failure }
             guard let runner = registry.runner(for: job.name) else {
@@ -261,6 +259,7 @@ public final class QueueWorker: Service, Sendable {
                 jobLogger.logger.info("failed", metadata: ["error": "\(describe(reason))", "outcome": "\(outcome)"])
                 metrics.finished(queue: job.queue, name: job.name, outcome: outcome == "retry" || outcome == "dead" ? outcome : "stale")
             } else {
+                options.testFault?.hit(.beforeComplete)
                 try await complete(job, successors: successors)
                 if jobLogger.emits(.debug) { jobLogger.logger.debug("completed") }
             }

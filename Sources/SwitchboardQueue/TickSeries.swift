@@ -45,19 +45,22 @@ public struct TickSeries: Sendable {
 
     /// Enqueues `ticks` (Unix ms, oldest first) that are newer than the cursor, as jobs `jobName` with `payload`,
     /// and moves the cursor to the newest tick or `advanceTo`, whichever is later. Returns the new cursor and the
-    /// ids of the jobs this call created (ticks another process already enqueued are not repeated).
+    /// ids of the jobs this call created (ticks another process already enqueued are not repeated). `options`: as
+    /// resolved for the job's type (``JobQueue/NewJob/init(name:payload:options:among:)``); the queue is the series'.
     public func fire(
-        ticks: [Int64], advanceTo: Int64, jobName: String, payload: [UInt8], retryPolicy: RetryPolicy = .default,
-        timeout: Duration = .seconds(300)
+        ticks: [Int64], advanceTo: Int64, jobName: String, payload: [UInt8], options: JobOptions = .init()
     ) async throws -> (cursor: Int64, enqueued: [String]) {
         let keys = QueueKeys(queue: queue)
-        let options = Array(try JSONEncoder().encode(StoredOptions(retry: retryPolicy, timeoutMs: timeout.milliseconds)))
+        var options = options
+        options.queue = queue
+        let stored = try options.stored()
+        let optionsJSON = try OptionsCache.json(for: stored)
         let reply = try await redis.evaluate(
             QueueScripts.fire,
             keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.doorbell), .string(key)],
             arguments: [
-                .string(keys.prefix), .string(queue), .string(name), .string(jobName), .bytes(payload), .int(retryPolicy.maxAttempts),
-                .bytes(options), .int(advanceTo),
+                .string(keys.prefix), .string(queue), .string(name), .string(jobName), .bytes(payload), .int(stored.retry.maxAttempts),
+                .bytes(optionsJSON), .int(advanceTo),
             ] + ticks.map { .int($0) })
         guard let items = reply.array, let cursor = items.first?.int else { throw QueueError(.unexpectedReply, "fire returned \(reply)") }
         try await JobQueue(redis: redis).register(queue: queue)

@@ -2,7 +2,7 @@ import FoundationEssentials
 public import Logging
 public import ServiceLifecycle
 public import SwitchboardRedis
-import SwitchboardQueue
+public import SwitchboardQueue
 
 /// Fires schedule entries as jobs. Any number of replicas may run: one holds the leader lease and fires; the others
 /// check once a second whether the lease is free. Each tick is enqueued exactly once whoever fires it (`fire.lua`
@@ -13,6 +13,9 @@ public struct Scheduler: Service {
     public let redis: RedisClient
     public let entries: [ScheduleEntry]
     public let options: Options
+    /// The job types entries may name: a fired job gets its type's declared options. An entry naming no type here
+    /// runs with the library defaults (and its own retry policy).
+    public let jobTypes: [any JobParameters.Type]
     let logger: Logger
 
     public struct Options: Sendable {
@@ -34,10 +37,13 @@ public struct Scheduler: Service {
     var leaderKey: String { Self.leaderKey(group: options.group) }
     static let leaderScript = RedisScript(name: "leader", source: String(decoding: PackageResources.leader_lua, as: UTF8.self))
 
-    public init(redis: RedisClient, entries: [ScheduleEntry], options: Options = .init(), logger: Logger) {
+    public init(
+        redis: RedisClient, entries: [ScheduleEntry], options: Options = .init(), jobTypes: [any JobParameters.Type] = [], logger: Logger
+    ) {
         self.redis = redis
         self.entries = entries
         self.options = options
+        self.jobTypes = jobTypes
         self.logger = logger
     }
 
@@ -88,9 +94,12 @@ public struct Scheduler: Service {
             let now = Self.now()
             let plan = entry.plan(cursor: cursor, now: now)
             if !plan.fire.isEmpty || plan.advanceTo != cursor {
+                // The job type's declared options (timeout, retry policy, lock, limits), as every enqueue path has them.
+                let job = try JobQueue.NewJob(
+                    name: entry.jobName, payload: entry.payload, options: JobOptions(queue: entry.queue, retryPolicy: entry.retryPolicy),
+                    among: jobTypes)
                 let result = try await series.fire(
-                    ticks: plan.fire, advanceTo: plan.advanceTo, jobName: entry.jobName, payload: entry.payload,
-                    retryPolicy: entry.retryPolicy ?? .default)
+                    ticks: plan.fire, advanceTo: plan.advanceTo, jobName: entry.jobName, payload: entry.payload, options: job.options)
                 cursor = result.cursor
                 if plan.missed > 0 {
                     logger.warning(

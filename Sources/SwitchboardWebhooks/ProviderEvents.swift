@@ -18,10 +18,11 @@ public struct WebhookRejection: Error, Sendable, CustomStringConvertible {
 public enum ProviderEvents {
     public static let dedupeWindow: Duration = .seconds(7 * 86_400)
 
-    static func job<P: JobParameters>(_ parameters: P, payload: [UInt8], uniqueKey: String) -> JobQueue.NewJob {
-        JobQueue.NewJob(
-            name: P.jobName, payload: payload,
-            options: JobOptions(queue: P.queue, unique: UniqueOptions(key: uniqueKey, mode: .idempotent, ttl: dedupeWindow), retryPolicy: P.retryPolicy))
+    /// The job of one event: `parameters` (already encoded as `payload`) with the options its type declares, and
+    /// the event's idempotency key.
+    public static func job<P: JobParameters>(_ parameters: P, payload: [UInt8], uniqueKey: String) -> JobQueue.NewJob {
+        // The typed resolution every enqueue path shares: the type's queue, retry policy, timeout, lock and limits.
+        JobQueue.NewJob(parameters, payload: payload, options: JobOptions(unique: UniqueOptions(key: uniqueKey, mode: .idempotent, ttl: dedupeWindow)))
     }
 
     /// One WhatsApp `changes[].value` group: the number it was sent to and its messages and statuses.

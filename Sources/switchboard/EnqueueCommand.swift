@@ -28,8 +28,8 @@ struct EnqueueCommand: AsyncParsableCommand {
     var name: String
     @Option(help: "The job's parameters as a JSON object.")
     var args: String = "{}"
-    @Option(help: "The queue.")
-    var queue: String = "default"
+    @Option(help: "The queue (default: the job type's own queue, or `default` for a name this build has no type for).")
+    var queue: String?
     @Option(name: .customLong("in"), help: "Run no earlier than this from now (e.g. 500ms, 5s, 2m).")
     var delay: String?
     @Option(help: "A unique key: while a job with it is queued or running, enqueueing again returns that job's id.")
@@ -72,7 +72,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 throw ValidationError("--concurrency-key and --concurrency-limit: \(error.message)")
             }
         }
-        try validateQueueName(queue)
+        if let queue { try validateQueueName(queue) }
         if collect && debounce == nil { throw ValidationError("--collect needs --debounce") }
         if debounce != nil && (unique != nil || delay != nil || count != 1) {
             throw ValidationError("--debounce cannot be combined with --unique, --in or --count")
@@ -101,8 +101,18 @@ struct EnqueueCommand: AsyncParsableCommand {
         if let maxAttempts { options.retryPolicy = RetryPolicy(maxAttempts: maxAttempts) }
         if let unique { options.unique = UniqueOptions(key: unique, mode: UniqueMode(rawValue: uniqueMode)!) }
         let payload = Array(args.utf8)
+        // The same resolution as a typed enqueue: the job type's queue, timeout, retry policy, lock and limits.
+        let job: JobQueue.NewJob
         do {
-            let ids = try await JobQueue(redis: redis).enqueue(name: name, payloads: Array(repeating: payload, count: count), options: options)
+            job = try JobQueue.NewJob(name: name, payload: payload, options: options, among: knownJobTypes(redis: redis))
+        } catch {
+            try? await redis.shutdown()
+            printError("error: nothing was enqueued: --args: \(error.message)")
+            throw ExitCode(2)
+        }
+        if !job.typed { printError("note: this build has no job type named \(name); its options are the library defaults and yours") }
+        do {
+            let ids = try await JobQueue(redis: redis).enqueue(jobs: Array(repeating: job, count: count))
             try await redis.shutdown()
             print(ids.joined(separator: "\n"))
         } catch let error as RedisError {

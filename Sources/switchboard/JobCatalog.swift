@@ -3,18 +3,23 @@ import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardRedis
 
-/// Every job this build's workers run: the queue core's diagnostic and maintenance jobs and the pipeline's jobs
-/// that have landed (`ingest-message`, `message-status`).
+/// Every job this build's workers run: the queue core's diagnostic and maintenance jobs and the pipeline's stages
+/// (``Pipeline/stages``).
 func makeJobRegistry(redis: RedisClient, db: PostgresClient) -> JobRegistry {
     let registry = coreJobRegistry(redis: redis)
-    PipelineJobs.register(in: registry, db: db)
+    Pipeline(db: db, queue: JobQueue(redis: redis)).register(in: registry)
     return registry
 }
 
-/// The names of every job ``makeJobRegistry(redis:db:)`` registers, without opening a database (the scheduler
-/// checks its entries against them).
+/// The types of every job ``makeJobRegistry(redis:db:)`` registers, without opening a database: what `enqueue`
+/// resolves a job's declared options from, and what the scheduler checks its entries against.
+func knownJobTypes(redis: RedisClient) -> [any JobParameters.Type] {
+    coreJobRegistry(redis: redis).jobTypes + Pipeline.jobTypes
+}
+
+/// The names of ``knownJobTypes(redis:)``.
 func knownJobNames(redis: RedisClient) -> Set<String> {
-    Set(coreJobRegistry(redis: redis).jobNames).union(PipelineJobs.jobNames)
+    Set(knownJobTypes(redis: redis).map { $0.jobName })
 }
 
 private func coreJobRegistry(redis: RedisClient) -> JobRegistry {

@@ -55,7 +55,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         if entries.isEmpty { logger.warning("no schedule entries found; the scheduler has nothing to fire") }
         var schedulerOptions = Scheduler.Options()
         schedulerOptions.group = group
-        let scheduler = Scheduler(redis: redis, entries: entries, options: schedulerOptions, logger: logger)
+        let scheduler = Scheduler(redis: redis, entries: entries, options: schedulerOptions, jobTypes: knownJobTypes(redis: redis), logger: logger)
         let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await redis.shutdown()

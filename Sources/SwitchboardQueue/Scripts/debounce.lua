@@ -12,25 +12,11 @@
 -- to now + window, but never past its first enqueue + max wait; otherwise a new job is scheduled at now + window.
 -- Concurrent enqueues with one key therefore make one job per quiet period.
 local now = now_ms()
-local prefix, queue, id = ARGV[1], ARGV[2], ARGV[3]
-local window, max_wait = tonumber(ARGV[8]), tonumber(ARGV[9])
-local pending = redis.call('HMGET', KEYS[2], 'id', 'first_ms')
-if pending[1] and redis.call('ZSCORE', KEYS[1], pending[1]) then
-  local run_at = math.min(now + window, tonumber(pending[2]) + max_wait)
-  redis.call('ZADD', KEYS[1], run_at, pending[1])
-  local jk = prefix .. 'job:' .. pending[1]
-  redis.call('HSET', jk, 'payload', ARGV[5], 'run_at_ms', run_at, 'ready_ms', run_at)
-  local c = redis.call('HMGET', jk, 'collected', 'collected_n')
-  if c[1] and tonumber(c[2]) < 1000 then
-    redis.call('HSET', jk, 'collected', string.sub(c[1], 1, -2) .. ',' .. ARGV[5] .. ']', 'collected_n', tonumber(c[2]) + 1)
-  end
-  return { pending[1], 0 }
+-- The key itself is KEYS[2] past '<prefix>debounce:'.
+local made = debounce_job(ARGV[1], ARGV[2], KEYS[1], now, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], string.sub(KEYS[2], #ARGV[1] + 10),
+  tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10] == '1')
+if made[2] then
+  ring(ARGV[1] .. 'doorbell')  -- a worker's take learns the due time and sets its timer
+  return { made[1], 1 }
 end
-create_job(prefix, queue, '', KEYS[1], now, id, ARGV[4], ARGV[5], math.min(window, max_wait), ARGV[6], '', '', 0, ARGV[7])
-if ARGV[10] == '1' then
-  redis.call('HSET', prefix .. 'job:' .. id, 'collected', '[' .. ARGV[5] .. ']', 'collected_n', 1)
-end
-redis.call('HSET', KEYS[2], 'id', id, 'first_ms', now)
-ring(prefix .. 'doorbell')  -- a worker's take learns the due time and sets its timer
-redis.call('PEXPIRE', KEYS[2], max_wait + 60000)
-return { id, 1 }
+return { made[1], 0 }

@@ -27,14 +27,7 @@ for i = 0, n - 1 do
   local delay, max_attempts = tonumber(ARGV[b + 3]), ARGV[b + 4]
   local ukey, umode, uttl, options = ARGV[b + 5], ARGV[b + 6], tonumber(ARGV[b + 7]), ARGV[b + 8]
   local existing = false
-  if ukey ~= '' then
-    local holder = redis.call('GET', prefix .. 'unique:' .. ukey)
-    if holder and string.sub(holder, 1, 5) == 'done:' then
-      existing = string.sub(holder, 6)  -- an idempotency record: the job finished; the record answers until its TTL
-    elseif holder and redis.call('EXISTS', prefix .. 'job:' .. holder) == 1 then
-      existing = holder
-    end  -- a key pointing at a job that no longer exists is dangling: this enqueue takes it over
-  end
+  if ukey ~= '' then existing = unique_holder(prefix, ukey) end
   if existing then
     out[#out + 1] = existing
   else

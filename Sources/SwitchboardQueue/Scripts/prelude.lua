@@ -213,8 +213,60 @@ local function hand_back(prefix, active_key, ready_key, scheduled_key, id, token
   return true
 end
 
+-- The id of the job holding unique key `ukey`, or false: a live job's id, or the first job's id from an idempotency
+-- record ('done:<id>'). A key pointing at a job that no longer exists is dangling: false, and the caller takes it over.
+local function unique_holder(prefix, ukey)
+  local holder = redis.call('GET', prefix .. 'unique:' .. ukey)
+  if holder and string.sub(holder, 1, 5) == 'done:' then return string.sub(holder, 6) end
+  if holder and redis.call('EXISTS', prefix .. 'job:' .. holder) == 1 then return holder end
+  return false
+end
+
+-- Debounces one enqueue under `key` (record sb:{q}:debounce:<key>: id of the pending job, first_ms): while the key's
+-- job is still scheduled, it takes `payload` (appended to its 'collected' array when it collects, up to 1,000) and
+-- its run time moves to now + window, never past its first enqueue + max wait; otherwise job `id` is scheduled at
+-- now + window. Returns { job id, true if `id` was created }.
+local function debounce_job(prefix, queue, scheduled_key, now, id, name, payload, max_attempts, options, key, window, max_wait, collect)
+  local record = prefix .. 'debounce:' .. key
+  local pending = redis.call('HMGET', record, 'id', 'first_ms')
+  if pending[1] and redis.call('ZSCORE', scheduled_key, pending[1]) then
+    local run_at = math.min(now + window, tonumber(pending[2]) + max_wait)
+    redis.call('ZADD', scheduled_key, run_at, pending[1])
+    local jk = prefix .. 'job:' .. pending[1]
+    redis.call('HSET', jk, 'payload', payload, 'run_at_ms', run_at, 'ready_ms', run_at)
+    local c = redis.call('HMGET', jk, 'collected', 'collected_n')
+    if c[1] and tonumber(c[2]) < 1000 then
+      redis.call('HSET', jk, 'collected', string.sub(c[1], 1, -2) .. ',' .. payload .. ']', 'collected_n', tonumber(c[2]) + 1)
+    end
+    return { pending[1], false }
+  end
+  create_job(prefix, queue, '', scheduled_key, now, id, name, payload, math.min(window, max_wait), max_attempts, '', '', 0, options)
+  if collect then
+    redis.call('HSET', prefix .. 'job:' .. id, 'collected', '[' .. payload .. ']', 'collected_n', 1)
+  end
+  redis.call('HSET', record, 'id', id, 'first_ms', now)
+  redis.call('PEXPIRE', record, max_wait + 60000)
+  return { id, true }
+end
+
 -- Creates a successor from its spec (complete.lua for this queue, relay.lua for another), remembering its parent.
+-- A spec with 'debounce' {key, window_ms, max_wait_ms, collect} joins the key's pending job like any debounced
+-- enqueue (the parent is recorded only on a job it creates); one with 'unique' {key, mode, ttl_ms} is not created
+-- while another job holds the key. Either way the caller rings the doorbell.
 local function create_successor(prefix, queue, ready_key, scheduled_key, now, s)
-  create_job(prefix, queue, ready_key, scheduled_key, now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, '', '', 0, s.options)
+  if type(s.debounce) == 'table' then
+    local d = s.debounce
+    local made = debounce_job(prefix, queue, scheduled_key, now, s.id, s.name, s.payload, s.max_attempts, s.options, d.key,
+      tonumber(d.window_ms), tonumber(d.max_wait_ms), d.collect == true)
+    if made[2] then redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', s.parent) end
+    return
+  end
+  local ukey, umode, uttl = '', '', 0
+  if type(s.unique) == 'table' then
+    ukey, umode, uttl = s.unique.key, s.unique.mode, tonumber(s.unique.ttl_ms)
+    if unique_holder(prefix, ukey) then return end
+    redis.call('SET', prefix .. 'unique:' .. ukey, s.id, 'PX', int(uttl))
+  end
+  create_job(prefix, queue, ready_key, scheduled_key, now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, ukey, umode, uttl, s.options)
   redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', s.parent)
 end

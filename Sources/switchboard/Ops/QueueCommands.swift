@@ -79,6 +79,8 @@ struct JobCommand: AsyncParsableCommand {
         let leaseOwner: String?
         let uniqueKey: String?
         let parent: String?
+        let timeoutMs: Int64
+        let lock: String?
         let args: JSONValue?
         let errors: [JSONValue]
     }
@@ -99,14 +101,14 @@ struct JobCommand: AsyncParsableCommand {
         let view = View(
             id: job.id, queue: job.queue, name: job.name, state: job.state, attempt: job.attempt, maxAttempts: job.maxAttempts,
             fencingToken: job.fencingToken, leaseOwner: job.leaseOwner, uniqueKey: job.uniqueKey, parent: job.parent,
-            args: try? decoder.decode(JSONValue.self, from: Data(job.payload)),
+            timeoutMs: job.timeout.milliseconds, lock: job.lockKey, args: try? decoder.decode(JSONValue.self, from: Data(job.payload)),
             errors: (try? decoder.decode([JSONValue].self, from: Data((job.errorsJSON ?? "[]").utf8))) ?? [])
         if ops.json { return print(try jsonText(view)) }
         var rows: [[String]] = [
             ["id", job.id], ["queue", job.queue], ["name", job.name], ["state", job.state],
             ["attempt", "\(job.attempt) of \(job.maxAttempts)"], ["fencing token", "\(job.fencingToken)"],
             ["lease holder", job.leaseOwner ?? "-"], ["unique key", job.uniqueKey ?? "-"], ["parent", job.parent ?? "-"],
-            ["args", String(decoding: job.payload, as: UTF8.self)],
+            ["timeout", DurationText.format(job.timeout)], ["lock", job.lockKey ?? "-"], ["args", String(decoding: job.payload, as: UTF8.self)],
         ]
         for (i, entry) in view.errors.enumerated() { rows.append([i == 0 ? "errors" : "", compactJSON(entry)]) }
         print(Table(headers: ["FIELD", "VALUE"], rows: rows).render())

@@ -106,12 +106,8 @@ struct ChainTests {
         let redis = try makeRedis()
         let (a, b) = (uniqueQueueName("chain-kill-a"), uniqueQueueName("chain-kill-b"))
         let set = "chain:\(a)"
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(a)").path
+        let (worker, log, marker) = try startFaultyWorker(queues: [a, b], fault: fault, lease: "3s")
         defer { try? FileManager.default.removeItem(atPath: marker) }
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(a).log").path
-        let worker = try spawnWithCleanSignals(
-            [try TestEnvironment.switchboardBinary(), "worker", "--queues", "\(a),\(b)", "--processes", "1", "--concurrency", "4", "--lease", "3s"],
-            outputPath: log, environment: ["SWITCHBOARD_TEST_FAULT": "\(fault):\(marker)"])
         let parents = 20
         let clock = ContinuousClock()
         let started = clock.now

@@ -31,6 +31,19 @@ func startWorkerProcess(_ arguments: [String]) throws -> (pid: pid_t, log: Strin
     return (try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log), log)
 }
 
+/// Starts a one-child `switchboard worker` on `queues` that SIGKILLs itself once at the test-fault point `fault`
+/// (`SWITCHBOARD_TEST_FAULT`); the marker file records that it fired. Returns its pid, log path and marker path.
+func startFaultyWorker(queues: [String], fault: String, lease: String) throws -> (pid: pid_t, log: String, marker: String) {
+    let tag = queues[0]
+    let marker = FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(tag)").path
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(tag).log").path
+    let pid = try spawnWithCleanSignals(
+        [try TestEnvironment.switchboardBinary(), "worker", "--queues", queues.joined(separator: ","), "--processes", "1", "--concurrency", "4",
+         "--lease", lease],
+        outputPath: log, environment: ["SWITCHBOARD_TEST_FAULT": "\(fault):\(marker)"])
+    return (pid, log, marker)
+}
+
 /// Runs a worker while `body` runs, then stops it and waits for it to finish draining.
 func withWorker(
     redis: RedisClient, options: WorkerOptions, register: (JobRegistry) -> Void = { _ in },

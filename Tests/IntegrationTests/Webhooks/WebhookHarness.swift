@@ -124,7 +124,7 @@ final class WebhookHarness: @unchecked Sendable {
         var options = fastWorkerOptions(queue: queue)
         options.queues = [queue]
         let db = self.db
-        try await withWorker(redis: redis, options: options, register: { PipelineJobs.register(in: $0, db: db) }) { _ in
+        try await withWorker(redis: redis, options: options, register: { Pipeline(db: db, queue: JobQueue(redis: self.redis)).register(in: $0) }) { _ in
             try await expectEventually(timeout: .seconds(20)) { try await self.queuedJobs == 0 }
         }
         let dead = try await QueueInspector(redis: redis).list(queues: [queue], states: ["dead", "retry"], limit: 5).map { $0.errorsJSON ?? "" }

@@ -1,0 +1,56 @@
+public import FoundationEssentials
+public import SwitchboardPostgres
+public import SwitchboardQueue
+
+/// The one place the pipeline's jobs are wired: it owns what the stages need (PostgreSQL, the producer queue, the
+/// clock; later the providers and models), registers every stage in a worker's registry, and is where the list of
+/// job types comes from. The executable builds one per worker process.
+///
+/// Adding a stage: write its file (parameters + a ``PipelineStage``), then add its type to ``stages``.
+public struct Pipeline: Sendable {
+    /// Every stage, in the order a turn meets them. The only list: job names and types are derived from it.
+    public static let stages: [any PipelineStage.Type] = [
+        IngestMessageJob.self,
+        MessageStatusJob.self,
+    ]
+
+    public let db: PostgresClient
+    /// For stages that enqueue outside their own completion (most use ``JobContext/enqueueOnSuccess(_:options:)``).
+    public let queue: JobQueue
+    /// Now, as the stages read it (a test may move it).
+    public let clock: @Sendable () -> Date
+
+    public init(db: PostgresClient, queue: JobQueue, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.db = db
+        self.queue = queue
+        self.clock = clock
+    }
+
+    /// Registers a handler for every stage in `registry`.
+    public func register(in registry: JobRegistry) {
+        for stage in Self.stages { register(stage, in: registry) }
+    }
+
+    private func register<S: PipelineStage>(_ stage: S.Type, in registry: JobRegistry) {
+        let handler = S(self)
+        registry.register(S.Parameters.self) { parameters, context in try await handler.run(parameters, context: context) }
+    }
+
+    /// The stages' parameter types.
+    public static var jobTypes: [any JobParameters.Type] { stages.map { $0.parametersType } }
+
+    /// The stages' job names, as ``register(in:)`` registers them.
+    public static var jobNames: Set<String> { Set(jobTypes.map { $0.jobName }) }
+}
+
+/// One stage of the pipeline: a job type's handler, made once per process from the ``Pipeline``'s dependencies.
+public protocol PipelineStage: Sendable {
+    associatedtype Parameters: JobParameters
+    init(_ pipeline: Pipeline)
+    /// Runs one job. Must be idempotent: a run may repeat after a crash (at-least-once delivery).
+    func run(_ parameters: Parameters, context: JobContext) async throws
+}
+
+extension PipelineStage {
+    static var parametersType: any JobParameters.Type { Parameters.self }
+}

@@ -14,8 +14,10 @@ public struct JobContext: Sendable {
     /// whose lease was taken over (compare-and-set on the token).
     public let fencingToken: Int64
     /// For a job that runs under a lock (``JobParameters/lockKey``): the lock's fencing number, strictly increasing
-    /// per lock key. Nil otherwise.
+    /// per lock key. Nil otherwise. Hand it with ``lockKey`` to a store's fenced write (`withTenant(_:fencedBy:fence:_:)`).
     public var lockFence: Int64? = nil
+    /// The lock the job runs under, if any.
+    public var lockKey: String? = nil
     /// For a job under a rate limit (``JobParameters/rateLimit``): when the limiter admitted it (µs, Redis clock).
     public var rateAdmittedAtMicros: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata. Built on first use: setting four metadata

@@ -211,7 +211,9 @@ public final class QueueWorker: Service, Sendable {
         defer { releaseHolds(of: job) }
         if failure == nil {
             switch await takeHolds(for: job) {
-            case .success(let fence)?: context.lockFence = fence
+            case .success(let fence)?:
+                context.lockFence = fence
+                if fence != nil { context.lockKey = job.options.lock }
             case .failure(let error)?: failure = error
             case nil: return  // put back for a moment, attempt unchanged
             }

@@ -1,8 +1,14 @@
 import CCurl
 import NIOPosix
+import Synchronization
 
-/// Outbound HTTP over libcurl (easy interface), one easy handle per request, each run on one of the
-/// client's own threads so `curl_easy_perform` never blocks Swift's cooperative pool.
+/// Outbound HTTP over libcurl, each request run on one of the client's own threads so the transfer never blocks
+/// Swift's cooperative pool. Fit for LLM calls from jobs:
+/// - **cancellable:** cancelling the calling task (a job's soft timeout, a shutdown) aborts the transfer within about
+///   20 ms and throws ``HTTPClientError/Code/cancelled``; the thread is free again at once;
+/// - **connections reused:** each of the pool's sessions keeps its connections (and TLS sessions) open between
+///   requests, so a burst of calls to one provider does not repeat the TCP and TLS handshakes;
+/// - **deadlines:** ``Request/deadline`` (a job's soft deadline) shortens the request's timeout to what is left.
 /// TLS peer and host verification are always on; only `http` and `https` URLs are followed; redirects are not.
 ///
 /// ```swift
@@ -23,11 +29,16 @@ public final class HTTPClient: Sendable {
         public var timeout: Duration
         /// Larger bodies fail with ``HTTPClientError/Code/responseTooLarge``. Default 16 MiB.
         public var maxResponseBytes: Int
+        /// The latest moment the exchange may end (a job's `JobContext.deadline`): the timeout is cut to what is left,
+        /// and a deadline already past fails at once with ``HTTPClientError/Code/timedOut``. Default none.
+        public var deadline: ContinuousClock.Instant?
 
         public init(
             method: String = "GET", url: String, headers: [HeaderField] = [], body: [UInt8]? = nil,
-            connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30), maxResponseBytes: Int = 16 << 20
+            connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30), maxResponseBytes: Int = 16 << 20,
+            deadline: ContinuousClock.Instant? = nil
         ) {
+            self.deadline = deadline
             self.method = method
             self.url = url
             self.headers = headers
@@ -54,6 +65,8 @@ public final class HTTPClient: Sendable {
         /// Headers of the final response, in order.
         public let headers: [HeaderField]
         public let body: [UInt8]
+        /// Connections opened for this exchange: 0 when it reused one kept from an earlier request.
+        public var newConnections: Int = 0
 
         /// The first header with this name, compared case-insensitively.
         public func header(_ name: String) -> String? {
@@ -64,22 +77,44 @@ public final class HTTPClient: Sendable {
     }
 
     private let threads: NIOThreadPool
+    private let idle = Mutex<[CurlSession]>([])
 
-    /// - Parameter maxConcurrentRequests: requests in flight at once (each holds a thread). Default 4.
-    public init(maxConcurrentRequests: Int = 4) {
+    /// - Parameter poolSize: requests in flight at once, each on a thread of its own with a session that keeps its
+    ///   connections between requests. Default 4.
+    public init(poolSize: Int = 4) {
+        precondition(poolSize > 0, "an HTTP client needs at least one thread")
         CurlGlobal.ensureInitialized()
-        threads = NIOThreadPool(numberOfThreads: maxConcurrentRequests)
+        threads = NIOThreadPool(numberOfThreads: poolSize)
         threads.start()
     }
 
     /// Sends `request` and returns the response, for any status code.
-    /// - Throws: ``HTTPClientError`` when no response arrived (refused, timed out, TLS, …).
+    /// - Throws: ``HTTPClientError`` when no response arrived (refused, timed out, cancelled, TLS, …).
     public func execute(_ request: Request) async throws -> Response {
-        try await threads.runIfActive { try CurlEasy().perform(request) }
+        var timeout = request.timeout
+        if let deadline = request.deadline {
+            let left = deadline - .now
+            guard left > .milliseconds(1) else {
+                throw HTTPClientError(.timedOut, "\(request.method) \(hostPart(of: request.url)) was not sent: its deadline had passed")
+            }
+            timeout = min(timeout, left)
+        }
+        let cancel = CancelFlag()
+        return try await withTaskCancellationHandler {
+            try await threads.runIfActive { [timeout] in
+                let session = self.idle.withLock { $0.popLast() } ?? CurlSession()
+                defer { self.idle.withLock { $0.append(session) } }
+                return try session.perform(request, timeout: timeout, cancel: cancel)
+            }
+        } onCancel: {
+            cancel.cancel()
+        }
     }
 
+    /// Stops the threads once requests in flight have ended; the sessions close their connections.
     public func shutdown() async throws {
         try await threads.shutdownGracefully()
+        idle.withLock { $0.removeAll() }
     }
 }
 

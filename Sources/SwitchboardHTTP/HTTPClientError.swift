@@ -2,7 +2,7 @@
 public struct HTTPClientError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case invalidRequest, connectionRefused, hostNotFound, timedOut, tlsFailure, responseTooLarge, transport
+            case invalidRequest, connectionRefused, hostNotFound, timedOut, tlsFailure, responseTooLarge, transport, cancelled
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -18,6 +18,8 @@ public struct HTTPClientError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let tlsFailure = Code(.tlsFailure)
         /// The body went past the request's `maxResponseBytes`.
         public static let responseTooLarge = Code(.responseTooLarge)
+        /// The calling task was cancelled (a job's soft timeout, a shutdown); the transfer was aborted.
+        public static let cancelled = Code(.cancelled)
         /// Any other transport failure; ``HTTPClientError/curlCode`` says which.
         public static let transport = Code(.transport)
         public var description: String { base.rawValue }

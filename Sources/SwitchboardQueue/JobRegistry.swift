@@ -18,6 +18,9 @@ public struct JobContext: Sendable {
     public var lockFence: Int64? = nil
     /// The lock the job runs under, if any.
     public var lockKey: String? = nil
+    /// When the soft timeout cancels this run (``JobParameters/timeout``): pass it as the deadline of outbound calls
+    /// (`HTTPClient.Request.deadline`) so they end with the job instead of being cut off by it.
+    public var deadline: ContinuousClock.Instant = .now + .seconds(300)
     /// For a job under a rate limit (``JobParameters/rateLimit``): when the limiter admitted it (µs, Redis clock).
     public var rateAdmittedAtMicros: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata. Built on first use: setting four metadata

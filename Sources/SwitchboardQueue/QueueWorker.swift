@@ -199,6 +199,7 @@ public final class QueueWorker: Service, Sendable {
         var context = JobContext(
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
             fencingToken: Int64(job.token) ?? 0, lazyLogger: jobLogger, collectedJSON: job.collected)
+        context.deadline = state.withLock { $0.running[job.id]?.softDeadline } ?? .now + .milliseconds(job.options.timeoutMs)
         var failure: (any Error)?
         if state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
         if failure == nil, let limit = job.options.rate {

@@ -18,7 +18,7 @@ final class WebhookHarness: @unchecked Sendable {
 
     let db: PostgresClient
     let redis: RedisClient
-    let http = HTTPClient(maxConcurrentRequests: 4)
+    let http = HTTPClient(poolSize: 4)
     let queue = uniqueQueueName("ingest")
     let tenant: UUID
     let phoneNumberID = String(UInt64.random(in: 100_000_000_000...999_999_999_999))

@@ -1,16 +1,37 @@
 import CCurl
 
-/// Owns one `CURL *` easy handle for one request; cleaned up in `deinit`. Used on one thread only.
-final class CurlEasy {
+import Synchronization
+
+/// Set when the task waiting for a transfer is cancelled; the transfer loop checks it between polls.
+final class CancelFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func cancel() { flag.store(true, ordering: .relaxed) }
+    var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Owns one `CURL *` easy handle and one `CURLM *` multi handle, reused request after request so connections (and
+/// TLS sessions) stay in the multi handle's cache; both are cleaned up in `deinit`. Used by one thread at a time:
+/// the client's pool hands it to exactly one request and takes it back after.
+final class CurlSession: @unchecked Sendable {
+    // @unchecked: the handles are only touched by the one thread running a request; the pool's mutex moves the
+    // session between requests.
     private let handle: OpaquePointer
+    private let multi: OpaquePointer
 
     init() {
         CurlGlobal.ensureInitialized()
-        guard let h = curl_easy_init() else { fatalError("curl_easy_init returned NULL (out of memory)") }
+        guard let h = curl_easy_init(), let m = curl_multi_init() else { fatalError("curl_easy_init/curl_multi_init returned NULL (out of memory)") }
         handle = OpaquePointer(h)
+        multi = OpaquePointer(m)
     }
 
-    deinit { curl_easy_cleanup(UnsafeMutableRawPointer(handle)) }
+    deinit {
+        curl_multi_cleanup(UnsafeMutableRawPointer(multi))
+        curl_easy_cleanup(UnsafeMutableRawPointer(handle))
+    }
+
+    /// How often the transfer loop looks at the cancel flag when nothing happens on the socket.
+    static let pollInterval: Int32 = 20
 
     /// Collects the response while curl runs; reached from the C callbacks through an unretained pointer
     /// that lives only for the duration of `perform`.
@@ -22,8 +43,11 @@ final class CurlEasy {
         init(limit: Int) { self.limit = limit }
     }
 
-    func perform(_ request: HTTPClient.Request) throws -> HTTPClient.Response {
+    /// Runs `request` to completion (blocking this thread), unless `cancel` is set first: then the transfer is aborted
+    /// within ``pollInterval`` ms. `timeout` is the total time allowed (the request's own, shortened by its deadline).
+    func perform(_ request: HTTPClient.Request, timeout: Duration, cancel: CancelFlag) throws -> HTTPClient.Response {
         let h = UnsafeMutableRawPointer(handle)
+        curl_easy_reset(h)  // options back to defaults; the multi handle keeps its connection cache
         guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
             throw HTTPClientError(.invalidRequest, "only http:// and https:// URLs are supported")
         }
@@ -53,7 +77,7 @@ final class CurlEasy {
                 sb_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
                 sb_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
                 sb_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout))
-                sb_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout))
+                sb_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, milliseconds(timeout))
                 sb_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBytes.baseAddress)
                 sb_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
                 if request.method == "HEAD" { sb_curl_setopt_long(h, CURLOPT_NOBODY, 1) }
@@ -85,14 +109,14 @@ final class CurlEasy {
 
                 let code: CURLcode
                 if let body = request.body {
-                    code = body.withUnsafeBufferPointer { bytes in
+                    code = try body.withUnsafeBufferPointer { bytes in
                         sb_curl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
-                        // POSTFIELDS points at our bytes, valid for the whole perform inside this closure.
+                        // POSTFIELDS points at our bytes, valid for the whole transfer inside this closure.
                         sb_curl_setopt_pointer(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
-                        return curl_easy_perform(h)
+                        return try transfer(cancel: cancel, request: request)
                     }
                 } else {
-                    code = curl_easy_perform(h)
+                    code = try transfer(cancel: cancel, request: request)
                 }
                 guard code == CURLE_OK else {
                     let detail = String(cString: errorBytes.baseAddress!)
@@ -100,9 +124,34 @@ final class CurlEasy {
                 }
                 var status = 0
                 sb_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-                return HTTPClient.Response(status: status, headers: collector.headers, body: collector.body)
+                var connects = 0
+                sb_curl_getinfo_long(h, CURLINFO_NUM_CONNECTS, &connects)
+                return HTTPClient.Response(status: status, headers: collector.headers, body: collector.body, newConnections: connects)
             }
         }
+    }
+
+    /// Drives the easy handle through the multi handle until it is done, checking `cancel` between polls.
+    private func transfer(cancel: CancelFlag, request: HTTPClient.Request) throws -> CURLcode {
+        let (h, m) = (UnsafeMutableRawPointer(handle), UnsafeMutableRawPointer(multi))
+        guard curl_multi_add_handle(m, h) == CURLM_OK else {
+            throw HTTPClientError(.transport, "curl_multi_add_handle failed")
+        }
+        defer { curl_multi_remove_handle(m, h) }
+        var running: Int32 = 1
+        while running > 0 {
+            if cancel.isCancelled {
+                throw HTTPClientError(.cancelled, "\(request.method) \(hostPart(of: request.url)) was cancelled by its caller")
+            }
+            let performed = curl_multi_perform(m, &running)
+            guard performed == CURLM_OK else { throw HTTPClientError(.transport, "curl_multi_perform failed: \(performed.rawValue)") }
+            if running > 0 { _ = curl_multi_poll(m, nil, 0, Self.pollInterval, nil) }
+        }
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(m, &left) {
+            if message.pointee.msg == CURLMSG_DONE { return message.pointee.data.result }
+        }
+        throw HTTPClientError(.transport, "curl finished without a result")
     }
 
     private func mapError(_ code: CURLcode, detail: String, collector: Collector, request: HTTPClient.Request) -> HTTPClientError {

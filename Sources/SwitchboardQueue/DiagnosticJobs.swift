@@ -8,7 +8,7 @@ public import SwitchboardRedis
 /// | `sleep` | `{"ms": 250}` | sleeps (cancellable) |
 /// | `fail` | `{"times": 3}` | fails its first `times` attempts, then succeeds |
 /// | `probe` | `{"ms": 50, "set": "name"}` | sleeps, then adds its job id to the Redis set `name` and increments `name:count`, so lost and duplicated runs can be counted from outside |
-/// | `chain` | `{"set": "name", "steps": 3, "fanout": 1, "next_queue": "q", "ms": 0, "debounce": "key"}` | records itself like `probe` (and its parent in the hash `name:parent`), then, if `steps` > 1, enqueues `fanout` successors with `steps` − 1 on its success (``JobContext/enqueueOnSuccess(_:options:)``), on `next_queue` or its own queue; with `debounce`, the successors are debounced (collecting) under that key, and a successor records how many it collected in the hash `name:collected` and their parents in the list `name:collected-from` |
+/// | `chain` | `{"set": "name", "steps": 3, "fanout": 1, "next_queue": "q", "ms": 0, "debounce": "key"}` | records itself like `probe` (and its parent in the hash `name:parent`), then, if `steps` > 1, enqueues `fanout` successors with `steps` − 1 on its success (``JobContext/enqueueOnSuccess(_:options:)``), on `next_queue` or its own queue; with `debounce`, the successors are debounced (collecting) under that key, and a successor records how many it collected in the hash `name:collected` and their parents in the list `name:collected-from`; with `join`, the successors are a fan-in's members and a last step on the parent's queue runs once they all succeeded, recording their ids in the list `name:joined` |
 /// | `stamp` | `{"t_us": 1763900000000000, "list": "name"}` | pushes (now − t_us) in microseconds onto the list `name`: pickup latency for `switchboard bench` |
 /// | `lock-hammer` | `{"key": "k", "list": "log", "seconds": 20, "hold_ms": 5, "ttl_ms": 1000, "extend": true}` | for `seconds`, takes lock `k` again and again, holds it `hold_ms`, and appends "fence start_us end_us" (Redis clock) to the lock's fenced list `log` (`sb:{lock:k}:log`); with `extend: false` it holds without extending and writes even after losing the lock, so the fencing check can be seen refusing it |
 public enum DiagnosticJobs {
@@ -51,11 +51,16 @@ public enum DiagnosticJobs {
         /// Successors are debounced under this key (window 1 s, max wait 10 s, collecting): the successors of a
         /// burst of parents become one job, which records how many parameters it collected in `<set>:collected`.
         public var debounce: String? = nil
+        /// Successors are the members of a fan-in whose joining job (a chain step with `joined`) records their
+        /// results (each member's id) in the list `<set>:joined` and its own id in the set `<set>:joins`.
+        public var join: Bool? = nil
+        public var joined: Bool? = nil
         public init(
-            set: String, steps: Int, fanout: Int? = nil, next_queue: String? = nil, ms: Int? = nil, from: String? = nil, debounce: String? = nil
+            set: String, steps: Int, fanout: Int? = nil, next_queue: String? = nil, ms: Int? = nil, from: String? = nil, debounce: String? = nil,
+            join: Bool? = nil, joined: Bool? = nil
         ) {
             (self.set, self.steps, self.fanout, self.next_queue, self.ms, self.from) = (set, steps, fanout, next_queue, ms, from)
-            self.debounce = debounce
+            (self.debounce, self.join, self.joined) = (debounce, join, joined)
         }
     }
 
@@ -103,7 +108,13 @@ public enum DiagnosticJobs {
             if let ms = p.ms, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
             var commands: [[RedisArgument]] = [["SADD", .string(p.set), .string(context.id)], ["INCR", .string(p.set + ":count")]]
             if let from = p.from { commands.append(["HSET", .string(p.set + ":parent"), .string(context.id), .string(from)]) }
-            let collected = try context.collected(Chain.self)
+            if p.joined == true {
+                let results = try context.joinResults(String.self)
+                commands.append(["SADD", .string(p.set + ":joins"), .string(context.id)])
+                for r in results { commands.append(["RPUSH", .string(p.set + ":joined"), .string(r ?? "")]) }
+            }
+            try context.setJoinResult(context.id)
+            let collected = p.joined == true ? [] : try context.collected(Chain.self)
             if !collected.isEmpty {
                 commands.append(["HSET", .string(p.set + ":collected"), .string(context.id), .int(collected.count)])
                 for c in collected { commands.append(["RPUSH", .string(p.set + ":collected-from"), .string(c.from ?? "")]) }
@@ -112,6 +123,14 @@ public enum DiagnosticJobs {
             guard p.steps > 1 else { return }
             var options = JobOptions(queue: p.next_queue ?? context.queue)
             if let key = p.debounce { options.debounce = DebounceOptions(key: key, window: .seconds(1), maxWait: .seconds(10), collect: true) }
+            if p.join == true {
+                let members = try (0..<max(1, p.fanout ?? 1)).map { _ in
+                    try JobQueue.NewJob(Chain(set: p.set, steps: p.steps - 1, next_queue: p.next_queue, ms: p.ms, from: context.id), options: options)
+                }
+                let joining = try JobQueue.NewJob(Chain(set: p.set, steps: 1, from: context.id, joined: true), options: .init(queue: context.queue))
+                try context.enqueueOnSuccess(members: members, thenJoin: joining)
+                return
+            }
             for _ in 0..<max(1, p.fanout ?? 1) {
                 let next = Chain(set: p.set, steps: p.steps - 1, fanout: p.fanout, next_queue: p.next_queue, ms: p.ms, from: context.id)
                 try context.enqueueOnSuccess(next, options: options)

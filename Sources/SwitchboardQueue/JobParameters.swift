@@ -104,6 +104,8 @@ public struct JobOptions: Sendable {
     public var rateLimit: RateLimit?
     /// Run at most so many at once per key (see ``JobParameters/concurrencyLimit``); nil takes the parameters' own.
     public var concurrency: ConcurrencyLimit?
+    /// Set by ``JobContext/enqueueOnSuccess(members:thenJoin:)`` on a join's members.
+    var join: JoinMembership? = nil
 
     public init(
         queue: String? = nil, delay: Duration? = nil, unique: UniqueOptions? = nil, retryPolicy: RetryPolicy? = nil, timeout: Duration? = nil,
@@ -136,6 +138,8 @@ struct StoredOptions: Codable, Sendable, Hashable {
     var rate: RateLimit? = nil
     /// The per-key concurrency limit it runs within, if any.
     var concurrency: ConcurrencyLimit? = nil
+    /// The join it is a member of, if any.
+    var join: JoinMembership? = nil
 
     /// The soft timeout of a job whose type and options set none: 5 minutes.
     static let defaultTimeoutMs: Int64 = 300_000
@@ -144,7 +148,7 @@ struct StoredOptions: Codable, Sendable, Hashable {
         (self.retry, self.timeoutMs, self.lock, self.rate, self.concurrency) = (retry, timeoutMs, lock, rate, concurrency)
     }
 
-    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock, rate, concurrency }
+    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock, rate, concurrency, join }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -153,6 +157,7 @@ struct StoredOptions: Codable, Sendable, Hashable {
             timeoutMs: try c.decodeIfPresent(Int64.self, forKey: .timeoutMs) ?? Self.defaultTimeoutMs,
             lock: try c.decodeIfPresent(String.self, forKey: .lock), rate: try c.decodeIfPresent(RateLimit.self, forKey: .rate),
             concurrency: try c.decodeIfPresent(ConcurrencyLimit.self, forKey: .concurrency))
+        join = try c.decodeIfPresent(JoinMembership.self, forKey: .join)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -162,5 +167,6 @@ struct StoredOptions: Codable, Sendable, Hashable {
         try c.encodeIfPresent(lock, forKey: .lock)
         try c.encodeIfPresent(rate, forKey: .rate)
         try c.encodeIfPresent(concurrency, forKey: .concurrency)
+        try c.encodeIfPresent(join, forKey: .join)
     }
 }

@@ -212,9 +212,11 @@ extension JobOptions {
         if let lock { try QueueKeys.validateTag(lock, what: "lock key") }
         try rateLimit?.validate()
         try concurrency?.validate()
-        return StoredOptions(
+        var stored = StoredOptions(
             retry: retryPolicy ?? .default, timeoutMs: timeout?.milliseconds ?? StoredOptions.defaultTimeoutMs, lock: lock, rate: rateLimit,
             concurrency: concurrency)
+        stored.join = join
+        return stored
     }
 }
 

@@ -33,7 +33,7 @@ public struct JobContext: Sendable {
     let lazyLogger: JobLogger
     /// What ``enqueueOnSuccess(_:options:)`` collected.
     let successors = SuccessorList()
-    /// A collecting debounced job's burst (JSON array of payloads).
+    /// A collecting debounced job's burst (JSON array of payloads), or a joining job's arrivals.
     var collectedJSON: [UInt8]? = nil
 
     /// For a job debounced with ``DebounceOptions/collect``: the parameters of every enqueue of its burst, oldest

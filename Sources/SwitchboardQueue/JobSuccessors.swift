@@ -24,6 +24,11 @@ final class SuccessorList: Sendable {
     }
 
     var all: [Successor] { items.withLock { $0 } }
+
+    private let joinResult = Mutex<[UInt8]?>(nil)
+    /// What a join member hands its join (``JobContext/setJoinResult(_:)``).
+    func setResult(_ json: [UInt8]) { joinResult.withLock { $0 = json } }
+    var result: [UInt8]? { joinResult.withLock { $0 } }
 }
 
 extension JobContext {

@@ -260,4 +260,27 @@ public struct QueueInspector: Sendable {
         let reply = try await redis.evaluate(QueueScripts.discard, keys: [.string(k.dead)], arguments: [.string(k.prefix), .string(id)])
         return reply.int == 1
     }
+
+    /// A fan-in's state (``JobContext/enqueueOnSuccess(members:thenJoin:)``), from its record in the joining job's
+    /// queue; nil before its first member arrived, or 7 days after its last change.
+    public func join(_ id: String, queue: String) async throws -> JoinSnapshot? {
+        let f = try await redis.command(
+            ["HMGET", .string(QueueKeys(queue: queue).prefix + "join:" + id), "state", "n", "arrived", "job", "failed_member", "reason"]).array ?? []
+        guard let state = f.first?.string else { return nil }
+        func text(_ i: Int) -> String? { f.indices.contains(i) ? f[i].string : nil }
+        return JoinSnapshot(
+            id: id, state: state, members: Int(text(1) ?? "") ?? 0, arrived: Int(text(2) ?? "") ?? 0, joinJob: text(3), failedMember: text(4),
+            reason: text(5))
+    }
+}
+
+/// A fan-in at a glance: `waiting` for members, `done` (the joining job was created), or `failed` (a member died).
+public struct JoinSnapshot: Sendable, Hashable {
+    public let id: String
+    public let state: String
+    public let members: Int
+    public let arrived: Int
+    public let joinJob: String?
+    public let failedMember: String?
+    public let reason: String?
 }

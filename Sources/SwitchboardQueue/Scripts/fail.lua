@@ -10,7 +10,8 @@
 --
 -- Atomically: the token check (the lease '<id>|<token>|<worker>' is still in 'active'), leaving 'active', the attempt
 -- counted in the job's hash, the error history entry (attempt, time, message; last 20 kept),
--- the failed counter, and either the retry entry or the dead entry with the dead set trimmed to its retention.
+-- the failed counter, and either the retry entry or the dead entry with the dead set trimmed to its retention; a dead
+-- job that was a join's member leaves a failed arrival for that join in this queue's outbox.
 local now = now_ms()
 local prefix, id, token = ARGV[1], ARGV[2], ARGV[3]
 local jk = prefix .. 'job:' .. id
@@ -28,6 +29,7 @@ if delay >= 0 and attempt < tonumber(f[2]) then
   redis.call('ZADD', KEYS[2], int(now + delay), id)
   return 'retry'
 end
+join_member_died(prefix, jk, id, now, ARGV[4])  -- a join waiting for this job ends as failed
 redis.call('HSET', jk, 'state', 'dead', 'finished_ms', int(now), 'attempt', int(attempt))
 redis.call('ZADD', KEYS[3], int(now), id)
 if f[4] ~= 'idempotent' then retire_unique(prefix, id, f[3], f[4], 0) end  -- an idempotent key keeps pointing at the dead job

@@ -95,6 +95,20 @@ local function delete_job(prefix, id)
   redis.call('DEL', jk)
 end
 
+-- A member of a join died (fail.lua, or a lapsed lease out of attempts): a failed arrival for the join goes into this
+-- queue's outbox, due at once, for a worker's sweep to relay to the join's queue (another slot, perhaps). Jobs that
+-- are no join's member (no '"join"' in their options) cost one HGET.
+local function join_member_died(prefix, jk, id, now, reason)
+  local options = redis.call('HGET', jk, 'options')
+  if not options or not string.find(options, '"join"', 1, true) then return end
+  local j = cjson.decode(options).join
+  if type(j) ~= 'table' then return end
+  local aid = j.id .. ':' .. id
+  redis.call('HSET', prefix .. 'outbox', aid, cjson.encode({ kind = 'arrive', id = aid, queue = j.queue, join = j.id, member = id,
+    n = j.n, index = j.index, failed = true, reason = string.sub(reason or '', 1, 300), parent = id }))
+  redis.call('ZADD', prefix .. 'outbox:due', int(now), aid)
+end
+
 -- Puts an active job whose lease holder is gone back at the front of 'ready' (the caller has removed its lease from
 -- 'active'). The lost attempt counts: a job out of attempts goes to 'dead' instead, so a job that kills its worker
 -- every time ends there rather than looping. keys = { ready = , dead = }; opts = { day =, dead_max =, dead_age_ms = }.
@@ -106,6 +120,7 @@ local function reclaim_job(prefix, keys, id, now, reason, opts)
   append_error(jk, attempt, now, reason)
   redis.call('INCR', prefix .. 'stats:reclaimed')
   if attempt >= tonumber(f[2]) then
+    join_member_died(prefix, jk, id, now, reason)
     redis.call('HSET', jk, 'state', 'dead', 'finished_ms', int(now), 'attempt', int(attempt))
     redis.call('ZADD', keys.dead, now, id)
     count_day(prefix .. 'stats:failed:' .. opts.day)
@@ -249,11 +264,43 @@ local function debounce_job(prefix, queue, scheduled_key, now, id, name, payload
   return { id, true }
 end
 
+-- Fan-in: a member of a join has arrived (spec kind 'arrive', from complete.lua or relay.lua in the join's queue).
+-- The join's record sb:{q}:join:<id> (state waiting|done|failed, n, arrived, r:<index> per member, job, failed_member,
+-- reason; kept 7 days) counts each member once (r:<index> is set only once); the arrival that completes the set
+-- creates the joining job from s.target (its spec: id, name, payload, options, max_attempts) with every member's
+-- {id, index, result} in member order as its 'collected' field. A failed arrival (a dead member) ends the join in
+-- state 'failed' with the member and reason: the joining job is never created. Arrivals after that change nothing.
+local function arrive(prefix, queue, ready_key, scheduled_key, now, s)
+  local jk = prefix .. 'join:' .. s.join
+  local state = redis.call('HGET', jk, 'state')
+  if state == 'done' or state == 'failed' then return end
+  if s.failed then
+    redis.call('HSET', jk, 'state', 'failed', 'n', int(s.n), 'failed_member', s.member, 'reason', s.reason or '', 'updated_ms', int(now))
+  else
+    local item = '{"id":' .. cjson.encode(s.member) .. ',"index":' .. int(s.index) .. ',"result":' .. (s.result or 'null') .. '}'
+    if redis.call('HSETNX', jk, 'r:' .. int(s.index), item) == 1 then
+      local arrived = redis.call('HINCRBY', jk, 'arrived', 1)
+      redis.call('HSET', jk, 'state', 'waiting', 'n', int(s.n), 'updated_ms', int(now))
+      if arrived >= tonumber(s.n) then
+        local parts = {}
+        for i = 0, tonumber(s.n) - 1 do parts[#parts + 1] = redis.call('HGET', jk, 'r:' .. i) or 'null' end
+        local t = cjson.decode(s.target)
+        create_job(prefix, queue, ready_key, scheduled_key, now, t.id, t.name, t.payload, 0, t.max_attempts, '', '', 0, t.options)
+        redis.call('HSET', prefix .. 'job:' .. t.id, 'collected', '[' .. table.concat(parts, ',') .. ']', 'parent', s.member)
+        redis.call('HSET', jk, 'state', 'done', 'job', t.id)
+      end
+    end
+  end
+  redis.call('PEXPIRE', jk, 604800000)
+end
+
 -- Creates a successor from its spec (complete.lua for this queue, relay.lua for another), remembering its parent.
+-- A spec of kind 'arrive' is a join member's arrival instead (see arrive).
 -- A spec with 'debounce' {key, window_ms, max_wait_ms, collect} joins the key's pending job like any debounced
 -- enqueue (the parent is recorded only on a job it creates); one with 'unique' {key, mode, ttl_ms} is not created
 -- while another job holds the key. Either way the caller rings the doorbell.
 local function create_successor(prefix, queue, ready_key, scheduled_key, now, s)
+  if s.kind == 'arrive' then return arrive(prefix, queue, ready_key, scheduled_key, now, s) end
   if type(s.debounce) == 'table' then
     local d = s.debounce
     local made = debounce_job(prefix, queue, scheduled_key, now, s.id, s.name, s.payload, s.max_attempts, s.options, d.key,

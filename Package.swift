@@ -87,6 +87,7 @@ let package = Package(
                 .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"),
                 .embedInCode("Scripts/ratelimit.lua"), .embedInCode("Scripts/semaphore.lua"), .embedInCode("Scripts/relay.lua"),
                 .embedInCode("Scripts/outbox.lua"), .embedInCode("Scripts/unwait.lua"),
+                .embedInCode("Scripts/park.lua"), .embedInCode("Scripts/wake.lua"),
             ],
             swiftSettings: swiftSettings),
 

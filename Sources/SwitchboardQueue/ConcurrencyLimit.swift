@@ -43,11 +43,27 @@ public struct ConcurrencyLimit: Sendable, Hashable, Codable {
         try await run("release", owner, .zero, on: redis)
     }
 
-    private func run(_ op: String, _ owner: String, _ ttl: Duration, on redis: RedisClient) async throws -> Bool {
-        let reply = try await redis.evaluate(
-            QueueScripts.semaphore, keys: [.string(holdersKey)],
-            arguments: [.string(op), .string(owner), .int(max(1, ttl.milliseconds)), .int(limit)])
+    /// As ``acquire(owner:ttl:on:)``; when full, `waiter` (`<queue>|<job id>`) is listed to be woken by a release.
+    func acquire(owner: String, ttl: Duration, waiter: String, on redis: RedisClient) async throws -> Bool {
+        try await run("acquire", owner, ttl, waiter: waiter, on: redis)
+    }
+
+    /// Gives the owner's slot back and takes the waiters listed meanwhile (up to 50) for the caller to wake.
+    func releaseAndWake(owner: String, on redis: RedisClient) async throws -> [String] {
+        Array((try await call("release-and-wake", owner, .zero, waiter: "", on: redis).array ?? []).dropFirst().compactMap(\.string))
+    }
+
+    var waitersKey: String { "sb:{conc:\(key)}:waiters" }
+
+    private func run(_ op: String, _ owner: String, _ ttl: Duration, waiter: String = "", on redis: RedisClient) async throws -> Bool {
+        let reply = try await call(op, owner, ttl, waiter: waiter, on: redis)
         guard let answer = reply.int else { throw QueueError(.unexpectedReply, "semaphore \(op) returned \(reply)") }
         return answer == 1
+    }
+
+    private func call(_ op: String, _ owner: String, _ ttl: Duration, waiter: String, on redis: RedisClient) async throws -> RedisReply {
+        try await redis.evaluate(
+            QueueScripts.semaphore, keys: [.string(holdersKey), .string(waitersKey)],
+            arguments: [.string(op), .string(owner), .int(max(1, ttl.milliseconds)), .int(limit), .string(waiter)])
     }
 }

@@ -31,6 +31,20 @@ public struct DistributedLock: Sendable {
     public var prefix: String { "sb:{lock:\(key)}:" }
     var holderKey: String { prefix + "holder" }
     var fenceKey: String { prefix + "fence" }
+    var waitersKey: String { prefix + "waiters" }
+
+    /// As ``acquire(owner:ttl:)``; when busy, `waiter` (`<queue>|<job id>`) is listed to be woken by the release.
+    func acquire(owner: String, ttl: Duration, waiter: String) async throws -> Int64? {
+        let reply = try await run("acquire", owner, ttl, waiter: waiter)
+        guard let fence = reply.int else { throw QueueError(.unexpectedReply, "lock acquire returned \(reply)") }
+        return fence > 0 ? fence : nil
+    }
+
+    /// Releases the lock if this owner holds it, and takes the waiters listed meanwhile (up to 50) for the caller
+    /// to wake.
+    func releaseAndWake(owner: String) async throws -> [String] {
+        Array((try await run("release-and-wake", owner, .zero).array ?? []).dropFirst().compactMap(\.string))
+    }
 
     /// Takes the lock if it is free (or already this owner's); returns the fencing number, or nil when busy.
     public func acquire(owner: String, ttl: Duration) async throws -> Int64? {
@@ -50,9 +64,10 @@ public struct DistributedLock: Sendable {
         try await run("release", owner, .zero).int == 1
     }
 
-    private func run(_ op: String, _ owner: String, _ ttl: Duration) async throws -> RedisReply {
+    private func run(_ op: String, _ owner: String, _ ttl: Duration, waiter: String = "") async throws -> RedisReply {
         try await redis.evaluate(
-            QueueScripts.lock, keys: [.string(holderKey), .string(fenceKey)], arguments: [.string(op), .string(owner), .int(max(1, ttl.milliseconds))])
+            QueueScripts.lock, keys: [.string(holderKey), .string(fenceKey), .string(waitersKey)],
+            arguments: [.string(op), .string(owner), .int(max(1, ttl.milliseconds)), .string(waiter)])
     }
 
     /// Runs `body` holding the lock, extending it every `ttl`/3. Waits up to `wait` for a busy lock (retrying with a

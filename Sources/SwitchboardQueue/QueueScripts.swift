@@ -22,6 +22,8 @@ enum QueueScripts {
     static let relay = script("relay", PackageResources.relay_lua)
     static let outbox = script("outbox", PackageResources.outbox_lua)
     static let unwait = script("unwait", PackageResources.unwait_lua)
+    static let park = script("park", PackageResources.park_lua)
+    static let wake = script("wake", PackageResources.wake_lua)
 
     private static let prelude = String(decoding: PackageResources.prelude_lua, as: UTF8.self)
 

@@ -17,6 +17,12 @@ public struct WorkerOptions: Sendable {
     public var directHandoff = true
     /// Job slots in this process. Default 16.
     public var concurrency: Int = 16
+    /// A job whose lock is busy or whose concurrency key is full waits on the key's wait list and is woken when the
+    /// holder releases it (a parked job is still retried after ``keyWaitSafety`` if no wake-up comes: a holder that
+    /// died). False: it is put back 200–400 ms out and tries again (polling). Default true.
+    public var waitForKeys = true
+    /// How long a parked job waits for a wake-up before it tries again anyway. Default 5 s.
+    public var keyWaitSafety: Duration = .seconds(5)
     /// How long a lease lasts without a heartbeat. A SIGKILLed worker's jobs are ready again at most
     /// this long plus ``maxBlock`` after its last heartbeat. Default 10 s.
     public var leaseDuration: Duration = .seconds(10)

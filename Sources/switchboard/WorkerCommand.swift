@@ -34,6 +34,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var strict = false
     @Flag(help: "With one queue: no direct handoff (idle workers are woken by the doorbell and lease with a take call).")
     var noDirectHandoff = false
+    @Flag(help: "A job whose lock is busy or concurrency key full is put back 200-400 ms out and tries again, instead of waiting to be woken by the release.")
+    var noKeyWait = false
     @Option(help: "Child processes.")
     var processes: Int = 2
     @Option(help: "Job slots per child process.")
@@ -98,6 +100,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.queueWeights = Dictionary(uniqueKeysWithValues: queueItems.compactMap { item in item.weight.map { (item.name, $0) } })
         options.strictPriority = strict
         options.directHandoff = !noDirectHandoff
+        options.waitForKeys = !noKeyWait
         options.concurrency = concurrency
         options.gracePeriod = graceDuration
         options.leaseDuration = try DurationText.parse(lease)

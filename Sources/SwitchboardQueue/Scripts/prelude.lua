@@ -317,3 +317,21 @@ local function create_successor(prefix, queue, ready_key, scheduled_key, now, s)
   create_job(prefix, queue, ready_key, scheduled_key, now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, ukey, umode, uttl, s.options)
   redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', s.parent)
 end
+
+-- Wait lists of busy locks and full concurrency keys (a list in the key's own slot, members '<queue>|<job id>'): a job
+-- that finds the key busy is listed in the same step as the failed take (so no release can slip between them
+-- unseen), and a release hands the listed jobs back to the releasing worker to wake (wake.lua). Kept 10 minutes
+-- after the last change, at most 1,000 entries.
+local function add_waiter(key, waiter)
+  if not key or not waiter or waiter == '' then return end
+  redis.call('RPUSH', key, waiter)
+  redis.call('LTRIM', key, -1000, -1)
+  redis.call('PEXPIRE', key, 600000)
+end
+
+-- Takes up to 50 waiters off a wait list, oldest first.
+local function take_waiters(key)
+  local waiters = redis.call('LRANGE', key, 0, 49)
+  if #waiters > 0 then redis.call('LTRIM', key, #waiters, -1) end
+  return waiters
+end

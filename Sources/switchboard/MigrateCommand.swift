@@ -30,7 +30,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let migrations = try await runReportingErrors { try Migration.load(directory: directory ?? settings.migrationsDirectory) }
         let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
         let migrator = Migrator(migrations: migrations)
-        try await runReportingErrors {
+        try await withClients([db]) { try await runReportingErrors {
             if status {
                 let rows = try await migrator.status(on: db)
                 print(Table(headers: ["VERSION", "NAME", "STATE", "APPLIED AT (UTC)"], rows: rows.map {
@@ -48,7 +48,6 @@ struct MigrateCommand: AsyncParsableCommand {
             } else {
                 for name in applied { print("applied \(name)") }
             }
-        }
-        try await db.shutdown()
+        } }
     }
 }

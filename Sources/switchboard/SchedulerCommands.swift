@@ -51,14 +51,15 @@ struct SchedulerCommand: AsyncParsableCommand {
         let settings = try Settings.fromEnvironment()
         let logger = settings.bootstrapLogging()
         let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 2)
-        let entries = try options.load(settings, redis: redis)
-        if entries.isEmpty { logger.warning("no schedule entries found; the scheduler has nothing to fire") }
-        var schedulerOptions = Scheduler.Options()
-        schedulerOptions.group = group
-        let scheduler = Scheduler(redis: redis, entries: entries, options: schedulerOptions, jobTypes: knownJobTypes(redis: redis), logger: logger)
-        let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-        try await redis.shutdown()
+        try await withClients([redis]) {
+            let entries = try options.load(settings, redis: redis)
+            if entries.isEmpty { logger.warning("no schedule entries found; the scheduler has nothing to fire") }
+            var schedulerOptions = Scheduler.Options()
+            schedulerOptions.group = group
+            let scheduler = Scheduler(redis: redis, entries: entries, options: schedulerOptions, jobTypes: knownJobTypes(redis: redis), logger: logger)
+            let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+        }
     }
 }
 

@@ -33,6 +33,10 @@ struct WebCommand: AsyncParsableCommand {
         let logger = settings.bootstrapLogging()
         let redis = RedisClient(configuration: try settings.redisConfiguration(), maxConnections: 8)
         let db = PostgresClient(url: settings.databaseURL, maxConnections: 4)
+        try await withClients([redis, db]) { try await serve(settings: settings, logger: logger, redis: redis, db: db) }
+    }
+
+    private func serve(settings: Settings, logger: Logger, redis: RedisClient, db: PostgresClient) async throws {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
@@ -70,7 +74,5 @@ struct WebCommand: AsyncParsableCommand {
         // Stopped in reverse order: the server stops taking requests first, then the batcher sends what is left.
         let group = ServiceGroup(services: [batcher, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-        try await redis.shutdown()
-        try await db.shutdown()
     }
 }

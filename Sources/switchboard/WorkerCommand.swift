@@ -116,6 +116,10 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("test fault injection is on: this process will SIGKILL itself once", metadata: ["fault": "\(fault)"])
         }
         let db = PostgresClient(url: settings.databaseURL, maxConnections: min(concurrency, 8))
+        try await withClients([redis, db]) { try await runChild(options: options, redis: redis, db: db, settings: settings, logger: logger) }
+    }
+
+    private func runChild(options: WorkerOptions, redis: RedisClient, db: PostgresClient, settings: Settings, logger: Logger) async throws {
         let registry = makeJobRegistry(redis: redis, db: db)
         var services: [any Service] = []
         if metricsPort != 0 {
@@ -134,8 +138,6 @@ struct WorkerCommand: AsyncParsableCommand {
         services.append(QueueWorker(redis: redis, registry: registry, options: options, logger: logger))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-        try await redis.shutdown()
-        try await db.shutdown()
     }
 }
 

@@ -69,11 +69,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: JSON — a small value type and parser shared by the queue core, the webhook app and the jobs.
+        .target(name: "SwitchboardJSON", swiftSettings: swiftSettings),
+
         // MARK: Queue core — domain-free: jobs, leases, retries, workers. Each Redis script is its own .lua file.
         .target(
             name: "SwitchboardQueue",
             dependencies: [
-                "SwitchboardRedis",
+                "SwitchboardRedis", "SwitchboardJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -107,7 +110,7 @@ let package = Package(
         .target(
             name: "SwitchboardWebhooks",
             dependencies: [
-                "SwitchboardQueue", "SwitchboardStore", "Jobs",
+                "SwitchboardQueue", "SwitchboardStore", "SwitchboardJSON", "Jobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -131,7 +134,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres",
+                "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Jobs",
@@ -143,6 +146,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs",
+                "SwitchboardJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,14 +160,17 @@ let package = Package(
         // MARK: Tests — pure logic, no services.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs"],
+            dependencies: [
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs",
+                "SwitchboardJSON",
+            ],
             swiftSettings: swiftSettings),
         // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler",
-                "SwitchboardWebhooks", "Jobs",
+                "SwitchboardWebhooks", "Jobs", "SwitchboardJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,6 +1,7 @@
 public import FoundationEssentials
 public import Logging
 public import SwitchboardQueue
+public import SwitchboardJSON
 
 /// Where an inbound event came from.
 public enum Provider: String, Sendable, Codable, CaseIterable {

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import SwitchboardQueue
+import SwitchboardJSON
 
 /// An inbound message in Switchboard's terms, parsed from one provider event.
 struct InboundMessage: Sendable, Equatable {

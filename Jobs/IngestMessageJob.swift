@@ -3,6 +3,7 @@ import Logging
 import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardStore
+import SwitchboardJSON
 
 /// Stores one inbound message: customer and identities, the open conversation, the message. Idempotent: a re-run
 /// (a provider retry that slipped past the queue's unique key, or a worker that died after the commit) inserts

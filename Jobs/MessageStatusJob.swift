@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Logging
+import SwitchboardJSON
 import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardStore

@@ -1,6 +1,7 @@
 public import FoundationEssentials
 import Jobs
 public import SwitchboardQueue
+public import SwitchboardJSON
 
 /// A request that cannot be accepted, with the HTTP status to answer and a short reason (never the payload).
 public struct WebhookRejection: Error, Sendable, CustomStringConvertible {

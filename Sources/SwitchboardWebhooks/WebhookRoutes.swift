@@ -7,6 +7,7 @@ import Metrics
 import Synchronization
 import SwitchboardQueue
 import SwitchboardStore
+import SwitchboardJSON
 
 /// The provider webhooks, on a Hummingbird router:
 ///

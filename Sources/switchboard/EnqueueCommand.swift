@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import SwitchboardQueue
 import SwitchboardRedis
+import SwitchboardJSON
 
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import SwitchboardQueue
 import Testing
+import SwitchboardJSON
 
 @Suite("JSON parser")
 struct JSONParserTests {

@@ -38,9 +38,7 @@ local reclaim_opts = { day = ARGV[5], dead_max = tonumber(ARGV[6]), dead_age_ms 
 for _, member in ipairs(lapsed) do
   redis.call('ZREM', KEYS[4], member)
   local id, _, owner = parse_lease(member)
-  -- A bare id is a lease written before leases carried their token and worker (versions before 58ebaff).
-  if not id then id, owner = member, '?' end
-  if redis.call('EXISTS', prefix .. 'job:' .. id) == 1 then
+  if id and redis.call('EXISTS', prefix .. 'job:' .. id) == 1 then
     reclaim_job(prefix, { ready = KEYS[1], dead = KEYS[5] }, id, now, 'lease lapsed: worker ' .. owner .. ' stopped heartbeating', reclaim_opts)
   end
 end
@@ -54,7 +52,6 @@ if waiting then
     local raw = redis.call('LPOP', KEYS[9])
     if not raw then break end
     local job = cjson.decode(raw)
-    if #job == 10 then table.remove(job, 4) end  -- handed off by a producer before 9123fd4: max attempts fourth
     for _, v in ipairs(job) do out[#out + 1] = v end
     taken = taken + 1
   end

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import SwitchboardQueue
 import SwitchboardRedis
+import SwitchboardJSON
 
 /// Options every ops command shares.
 struct OpsOptions: ParsableArguments {

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import SwitchboardQueue
 import SwitchboardRedis
+import SwitchboardJSON
 
 struct PauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -78,34 +78,17 @@ struct HandoffTests {
         try await redis.shutdown()
     }
 
-    @Test func aHandedOffJobParsesInTodaysShapeAndInTheOlderOneWithMaxAttempts() throws {
+    @Test func aHandedOffJobParsesInItsShapeAndAnyOtherShapeIsRefused() throws {
         let options = #"{\"retry\":{\"base_ms\":100,\"cap_ms\":1000,\"max_attempts\":4}}"#
         let now = Array(#"["j1","7",2,"noop","{}",""#.utf8) + Array(options.utf8) + Array(#"","1700000000000",false,""]"#.utf8)
         let older = Array(#"["j1","7",2,"4","noop","{}",""#.utf8) + Array(options.utf8) + Array(#"","1700000000000",false,""]"#.utf8)
-        for bytes in [now, older] {
-            let job = try LeasedJob.parseHandoff(bytes, queue: "q")
-            #expect(job.id == "j1" && job.token == "7" && job.attempt == 2 && job.name == "noop" && job.payload == Array("{}".utf8))
-            #expect(job.maxAttempts == 4 && job.options.retry.base == .milliseconds(100) && job.readyAtMs == 1_700_000_000_000)
-            #expect(job.collected == nil && job.uniqueMode == "")
-        }
+        let job = try LeasedJob.parseHandoff(now, queue: "q")
+        #expect(job.id == "j1" && job.token == "7" && job.attempt == 2 && job.name == "noop" && job.payload == Array("{}".utf8))
+        #expect(job.maxAttempts == 4 && job.options.retry.base == .milliseconds(100) && job.readyAtMs == 1_700_000_000_000)
+        #expect(job.collected == nil && job.uniqueMode == "")
+        // The pre-release 10-value shape (max attempts fourth) is no longer read.
+        #expect(throws: QueueError.self) { try LeasedJob.parseHandoff(older, queue: "q") }
         #expect(throws: QueueError.self) { try LeasedJob.parseHandoff(Array(#"["j1","7",2]"#.utf8), queue: "q") }
     }
 
-    @Test func aTakeDrainingTheInboxReadsAJobHandedOffInTheOlderShape() async throws {
-        // A producer from before 9123fd4 pushed 10 values (max attempts fourth); a take that drains the inbox must
-        // still return 9 per job, or the whole reply fails to parse.
-        let redis = try makeRedis()
-        let queue = uniqueQueueName("old-inbox")
-        let k = QueueKeys(queue: queue)
-        let id = try await JobQueue(redis: redis).enqueue(Marker(label: "old"), options: .init(queue: queue))
-        let second = try await JobQueue(redis: redis).enqueue(Marker(label: "new"), options: .init(queue: queue))
-        let leased = try #require(try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30)).first)
-        #expect(leased.id == id)
-        let old = #"["\#(id)","\#(leased.token)",1,"3","test-marker","{\"label\":\"old\"}","{}","1700000000000",false,""]"#
-        try await redis.command(["RPUSH", .string(k.inbox("w")), .string(old)])
-        let jobs = try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30), count: 2, waiting: true)
-        #expect(jobs.map(\.id) == [id, second])
-        #expect(jobs.first?.token == leased.token && jobs.first?.attempt == 1 && jobs.first?.name == "test-marker")
-        try await redis.shutdown()
-    }
 }

@@ -229,23 +229,6 @@ struct QueueDeliveryTests {
         try await redis.shutdown()
     }
 
-    @Test func aLeaseInTheOldBareIDFormIsReclaimedWhenItLapses() async throws {
-        // Before 58ebaff a lease was the bare job id in 'active'; one left by a worker of that version must still
-        // come back when its deadline passes, not vanish.
-        let redis = try makeRedis()
-        let queue = uniqueQueueName("old-lease")
-        let k = QueueKeys(queue: queue)
-        let id = try await JobQueue(redis: redis).enqueue(Marker(label: "old"), options: .init(queue: queue))
-        let past = Int64(Date().timeIntervalSince1970 * 1000) - 1_000
-        _ = try await redis.pipeline([["LREM", .string(k.ready), 0, .string(id)], ["ZADD", .string(k.active), .int(past), .string(id)]])
-        let leased = try await takeDirectly(redis, queue: queue, worker: "new", lease: .seconds(30))
-        #expect(leased.map(\.id) == [id])
-        #expect(try await redis.command(["ZSCORE", .string(k.active), .string(id)]) == .null)
-        #expect(try await redis.command(["GET", .string(k.reclaimed)]).int == 1)
-        #expect(try await QueueInspector(redis: redis).job(id, queue: queue)?.leaseOwner == "new")
-        try await redis.shutdown()
-    }
-
     @Test func optionsEqualToTheDefaultsAreNotStoredAndOptionsStoredInFullStillApply() async throws {
         let redis = try makeRedis()
         let queue = uniqueQueueName("options")

@@ -5,6 +5,7 @@ import SwitchboardQueue
 import SwitchboardStore
 import SwitchboardWebhooks
 import Testing
+import SwitchboardJSON
 
 /// `switchboard web` as providers see it, with the worker storing what it enqueued in PostgreSQL.
 @Suite("Webhooks", .timeLimit(.minutes(4)))

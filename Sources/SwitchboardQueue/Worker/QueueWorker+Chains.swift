@@ -1,6 +1,6 @@
-import Glibc
 import Logging
 import SwitchboardRedis
+import SwitchboardJSON
 
 /// Successors (``JobContext/enqueueOnSuccess(_:options:)``) for other queues: `complete.lua` leaves them in the
 /// parent queue's outbox with the completion; the completing worker relays them to their queue (`relay.lua`, exactly
@@ -57,40 +57,5 @@ extension QueueWorker {
         logger.info("relaying successors left in an outbox", metadata: ["queue": "\(queue)", "count": "\(due.count)"])
         await relay(due, from: queue)
         return items.count / 2
-    }
-}
-
-/// For tests: makes a worker process SIGKILL itself at one point of the successor relay, the first time it gets
-/// there, so a test can prove that a crash between completing a job and relaying its successors neither loses nor
-/// doubles them. "Once" is a marker file created with O_EXCL: a restarted process finds it and carries on.
-/// `switchboard worker` reads it from `SWITCHBOARD_TEST_FAULT=<point>:<marker path>`.
-public struct TestFault: Sendable {
-    public enum Point: String, Sendable {
-        /// After the handler succeeded (its writes are done), before its completion and successors are stored: the
-        /// job runs again, and its successors must still be created once.
-        case beforeComplete = "before-complete"
-        /// After `complete.lua` stored the successors in the outbox, before relaying them.
-        case afterComplete = "after-complete"
-        /// After relaying them, before acknowledging them in the outbox.
-        case afterRelay = "after-relay"
-    }
-
-    public let point: Point
-    public let marker: String
-
-    /// Parses `<point>:<marker path>`; nil when it is not one.
-    public init?(_ text: String) {
-        guard let colon = text.firstIndex(of: ":"), let point = Point(rawValue: String(text[..<colon])) else { return nil }
-        self.point = point
-        self.marker = String(text[text.index(after: colon)...])
-        guard !marker.isEmpty else { return nil }
-    }
-
-    func hit(_ reached: Point) {
-        guard reached == point else { return }
-        let fd = open(marker, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-        guard fd >= 0 else { return }
-        close(fd)
-        kill(getpid(), SIGKILL)
     }
 }

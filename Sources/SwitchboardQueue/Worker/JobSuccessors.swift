@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Synchronization
+import SwitchboardJSON
 
 /// One job a handler asked to enqueue when it succeeds: its queue and its spec, the JSON `complete.lua` stores
 /// (`{id, queue, name, payload, delay_ms, max_attempts, options, parent}`).

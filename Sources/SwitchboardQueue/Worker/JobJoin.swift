@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SwitchboardJSON
 
 /// A job's place in a fan-in (``JobContext/enqueueOnSuccess(members:thenJoin:)``), stored in its options: the join's
 /// id and queue, how many members it waits for, this member's index, and the joining job's spec.

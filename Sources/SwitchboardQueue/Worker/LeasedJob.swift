@@ -1,6 +1,7 @@
 import FoundationEssentials
 import SwitchboardRedis
 import Synchronization
+import SwitchboardJSON
 
 /// A job a worker holds a lease on, as the take script returned it.
 struct LeasedJob: Sendable {
@@ -54,14 +55,12 @@ struct LeasedJob: Sendable {
 
 extension LeasedJob {
     /// Parses a job handed off to a waiting worker: the JSON array `hand_off` pushed, with the same 9 values as
-    /// a `take` reply. A producer from before 9123fd4 pushes 10, with max attempts fourth; those parse too, so workers
-    /// can be upgraded before producers.
+    /// a `take` reply.
     static func parseHandoff(_ bytes: [UInt8], queue: String) throws -> LeasedJob {
-        guard let value = try? JSONValue.parse(bytes), value.elements.count == fieldCount || value.elements.count == fieldCount + 1 else {
+        guard let value = try? JSONValue.parse(bytes), value.elements.count == fieldCount else {
             throw QueueError(.unexpectedReply, "a handed-off job has the wrong shape")
         }
-        var f = value.elements
-        if f.count == fieldCount + 1 { f.remove(at: 3) }
+        let f = value.elements
         func int(_ v: JSONValue) -> Int64? { v.number.map { Int64($0) } ?? v.string.flatMap { Int64($0) } }
         guard let id = f[0].string, let token = int(f[1]), let attempt = int(f[2]), let name = f[3].string,
             let payload = f[4].string, let options = f[5].string, let ready = int(f[6]), let unique = f[8].string

@@ -78,34 +78,33 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    /// Runs a Lua script by EVALSHA; on NOSCRIPT it loads the script and tries once more.
+    /// Runs a Lua script by EVALSHA; on NOSCRIPT it runs it once more by EVAL with its source (which also caches it).
     @discardableResult
     public func evaluate(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument]) throws -> RedisReply {
         let call = script.call(keys: keys, arguments: arguments)
         do {
             return try command(call)
         } catch let error as RedisError where error.serverErrorPrefix == "NOSCRIPT" {
-            try command("SCRIPT", "LOAD", .string(script.source))
-            return try command(call)
+            return try command(script.sourceCall(keys: keys, arguments: arguments))
         }
     }
 
     /// Runs one script several times in one round trip (pipelined EVALSHA). Calls the server answered with NOSCRIPT
-    /// did not run; the script is loaded and just those calls are sent again. Error replies come back in place.
+    /// did not run; just those calls are sent again with the source. Error replies come back in place.
     public func evaluatePipelined(_ script: RedisScript, calls: [(keys: [RedisArgument], arguments: [RedisArgument])]) throws -> [RedisReply] {
         try reissuingUnknownScript(script, calls: calls, replies: try pipeline(calls.map { script.call(keys: $0.keys, arguments: $0.arguments) }))
     }
 
     /// `replies` to pipelined EVALSHA `calls`, with those the server answered NOSCRIPT (which did not run) run again
-    /// after loading the script.
+    /// by EVAL with the script's source.
     func reissuingUnknownScript(
         _ script: RedisScript, calls: [(keys: [RedisArgument], arguments: [RedisArgument])], replies: [RedisReply]
     ) throws -> [RedisReply] {
         var replies = replies
         let missing = replies.indices.filter { if case .error(let m) = replies[$0] { return m.hasPrefix("NOSCRIPT") } else { return false } }
         if !missing.isEmpty {
-            try command("SCRIPT", "LOAD", .string(script.source))
-            let again = try pipeline(missing.map { script.call(keys: calls[$0].keys, arguments: calls[$0].arguments) })
+            // EVAL with the source, not SCRIPT LOAD then EVALSHA: a flush between the two cannot fail the retry.
+            let again = try pipeline(missing.map { script.sourceCall(keys: calls[$0].keys, arguments: calls[$0].arguments) })
             for (i, reply) in zip(missing, again) { replies[i] = reply }
         }
         return replies

@@ -22,4 +22,10 @@ public struct RedisScript: Sendable, Hashable {
     public func call(keys: [RedisArgument], arguments: [RedisArgument]) -> [RedisArgument] {
         ["EVALSHA", .string(sha1), .int(keys.count)] + keys + arguments
     }
+
+    /// The same call with the whole source (EVAL): runs even when the server's script cache was just flushed, and
+    /// caches the script again for the EVALSHA calls after it.
+    func sourceCall(keys: [RedisArgument], arguments: [RedisArgument]) -> [RedisArgument] {
+        ["EVAL", .string(source), .int(keys.count)] + keys + arguments
+    }
 }

@@ -48,29 +48,9 @@ struct WebCommand: AsyncParsableCommand {
             router: ChannelRouter(directory: ChannelDirectory(db: db, secretBox: try settings.secretBox())),
             intake: WebhookIntake(batcher: batcher, queueName: settings.ingestQueue), options: webhookOptions, logger: logger)
 
-        let router = Router()
-        webhooks.register(on: router)
-        router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, context -> Response in
-            do {
-                try await redis.command(["PING"])
-                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-            } catch {
-                context.logger.warning("not ready", metadata: ["error": "\(error)"])
-                return Response(
-                    status: .serviceUnavailable, headers: [.retryAfter: "5"],
-                    body: .init(byteBuffer: ByteBuffer(string: "redis unreachable\n")))
-            }
-        }
-        router.get("/metrics") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
-        }
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "switchboard"),
-            logger: logger)
+        let router = buildRouter(
+            webhooks: webhooks, ready: { (try? await redis.command(["PING"])) != nil }, metrics: { prometheus.emitToBuffer() })
+        let app = buildApplication(router: router, host: settings.host, port: settings.port, logger: logger)
         // Stopped in reverse order: the server stops taking requests first, then the batcher sends what is left.
         let group = ServiceGroup(services: [batcher, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

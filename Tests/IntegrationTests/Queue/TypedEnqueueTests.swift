@@ -69,7 +69,7 @@ struct TypedEnqueueTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("typed-intake")
         let batcher = EnqueueBatcher(queue: JobQueue(redis: redis))
-        let intake = WebhookIntake(batcher: batcher, queueName: queue)
+        let intake = WebhookIntake(batcher: batcher, timeout: .seconds(30), queueName: queue)  // the suite's start-up load
         let parameters = LockedInbound(conversation: "c-\(queue)")
         let job = ProviderEvents.job(parameters, payload: Array(try JSONEncoder().encode(parameters)), uniqueKey: "event-\(queue)")
         let running = Task { try await batcher.run() }

@@ -38,8 +38,9 @@ final class WebhookHarness: @unchecked Sendable {
         tenant = try await TenantDirectory(db: db).createTenant(name: "Webhook Shop").id
     }
 
-    /// Sets everything up; `redisURL` lets a test give the web process a Redis it can stop.
-    static func make(redisURL: String? = nil) async throws -> WebhookHarness {
+    /// Sets everything up; `redisURL` lets a test give the web process a Redis it can stop; `web: false` starts no
+    /// `switchboard web` process (for router tests without a socket).
+    static func make(redisURL: String? = nil, web: Bool = true) async throws -> WebhookHarness {
         let url = try redisURL ?? TestEnvironment.redisURL()
         let h = try await WebhookHarness(redisURL: url)
         let directory = ChannelDirectory(db: h.db, secretBox: try SecretBox(base64Key: try TestEnvironment.secretKey()))
@@ -47,7 +48,7 @@ final class WebhookHarness: @unchecked Sendable {
             tenant: h.tenant, kind: .whatsapp, address: h.phoneNumberID, secrets: .init(appSecret: h.appSecret, verifyToken: h.verifyToken)).id
         h.channels[.twilio] = try await directory.addChannel(tenant: h.tenant, kind: .twilio, address: h.twilioNumber, secrets: .init(authToken: h.twilioToken)).id
         h.channels[.email] = try await directory.addChannel(tenant: h.tenant, kind: .email, address: h.emailAddress, secrets: .init(inboundToken: h.emailToken)).id
-        try await h.startWeb(redisURL: url)
+        if web { try await h.startWeb(redisURL: url) }
         return h
     }
 

@@ -145,7 +145,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler",
+                "SwitchboardWebhooks", "Jobs",
                 "SwitchboardJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -161,7 +162,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs",
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
+                "Jobs",
                 "SwitchboardJSON",
             ],
             swiftSettings: swiftSettings),

@@ -116,7 +116,9 @@ extension InboundMessage {
             type = ["image", "audio", "video"].contains(kind) ? kind : "document"
         } else if let lat = form["Latitude"]?.string, let lon = form["Longitude"]?.string {
             type = "location"
-            media = .object(["latitude": .string(lat), "longitude": .string(lon), "address": form["Address"] ?? .null, "label": form["Label"] ?? .null])
+            media = .object([
+                "latitude": .string(lat), "longitude": .string(lon), "address": form["Address"] ?? .null, "label": form["Label"] ?? .null,
+            ])
         } else if form["ButtonPayload"]?.string != nil {
             type = "button"
             media = .object(["payload": form["ButtonPayload"] ?? .null, "text": form["ButtonText"] ?? .null])
@@ -135,9 +137,10 @@ extension InboundMessage {
         guard let from = (mail["FromFull"]?["Email"]?.string ?? mail["From"]?.string)?.lowercased().nilIfEmpty else {
             throw UnparseableEvent(description: "email \(id) has no sender")
         }
-        let attachments = mail["Attachments"]?.elements.map { a -> JSONValue in
-            .object(["name": a["Name"] ?? .null, "content_type": a["ContentType"] ?? .null, "length": a["ContentLength"] ?? .null])
-        } ?? []
+        let attachments =
+            mail["Attachments"]?.elements.map { a -> JSONValue in
+                .object(["name": a["Name"] ?? .null, "content_type": a["ContentType"] ?? .null, "length": a["ContentLength"] ?? .null])
+            } ?? []
         let subject = mail["Subject"]?.string
         let body = mail["StrippedTextReply"]?.string?.nilIfEmpty ?? mail["TextBody"]?.string
         return InboundMessage(

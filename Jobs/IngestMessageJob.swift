@@ -65,7 +65,10 @@ struct IngestMessageJob: PipelineStage {
             let rows = try conn.query(
                 "SELECT customer_id FROM customer_identities WHERE tenant_id = $1 AND kind = $2 AND value = $3",
                 [.uuid(tenant), .text(identity.kind), .text(identity.value)])
-            if let row = rows.first { customer = try row.decode("customer_id", as: UUID.self); break }
+            if let row = rows.first {
+                customer = try row.decode("customer_id", as: UUID.self)
+                break
+            }
         }
         if customer == nil {
             let rows = try conn.query(
@@ -104,11 +107,12 @@ struct IngestMessageJob: PipelineStage {
     static func rawJSON(_ event: JSONValue, provider: Provider) throws -> String {
         var value = event
         if provider == .email, case .object(var mail) = event, case .array(let attachments)? = mail["Attachments"] {
-            mail["Attachments"] = .array(attachments.map { a in
-                guard case .object(var o) = a else { return a }
-                o["Content"] = nil
-                return .object(o)
-            })
+            mail["Attachments"] = .array(
+                attachments.map { a in
+                    guard case .object(var o) = a else { return a }
+                    o["Content"] = nil
+                    return .object(o)
+                })
             value = .object(mail)
         }
         return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)

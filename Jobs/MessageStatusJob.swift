@@ -31,14 +31,17 @@ struct MessageStatusJob: PipelineStage {
             guard let mapped else { throw DoNotRetry("unknown WhatsApp status \"\(raw)\"") }
             let error = e["errors"]?.elements.first.map { "\($0["code"]?.number.map { String(Int($0)) } ?? "?"): \($0["title"]?.string ?? "")" }
             return Status(
-                providerMessageID: id, status: mapped, occurredAt: e["timestamp"]?.string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) },
+                providerMessageID: id, status: mapped,
+                occurredAt: e["timestamp"]?.string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) },
                 error: error)
         case .twilio:
             guard let sid = e["MessageSid"]?.string?.nilIfEmpty, let raw = e["MessageStatus"]?.string else {
                 throw DoNotRetry("a Twilio status callback without MessageSid or MessageStatus")
             }
-            let table = ["accepted": "accepted", "queued": "accepted", "sending": "accepted", "sent": "sent", "delivered": "delivered",
-                         "read": "read", "failed": "failed", "undelivered": "failed"]
+            let table = [
+                "accepted": "accepted", "queued": "accepted", "sending": "accepted", "sent": "sent", "delivered": "delivered",
+                "read": "read", "failed": "failed", "undelivered": "failed",
+            ]
             guard let mapped = table[raw] else { throw DoNotRetry("unknown Twilio status \"\(raw)\"") }
             return Status(providerMessageID: sid, status: mapped, occurredAt: nil, error: e["ErrorCode"]?.string)
         case .email:
@@ -62,8 +65,11 @@ struct MessageStatusJob: PipelineStage {
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (tenant_id, channel_id, provider_message_id, status) DO NOTHING
                 """,
-                [.uuid(p.tenant), .uuid(p.channel), .text(s.providerMessageID), .text(s.status), s.occurredAt.map(PostgresValue.timestamp) ?? .null,
-                 s.error.map(PostgresValue.text) ?? .null, .jsonb(raw)])
+                [
+                    .uuid(p.tenant), .uuid(p.channel), .text(s.providerMessageID), .text(s.status),
+                    s.occurredAt.map(PostgresValue.timestamp) ?? .null,
+                    s.error.map(PostgresValue.text) ?? .null, .jsonb(raw),
+                ])
             return try conn.execute(
                 """
                 UPDATE messages SET provider_status = $4, status_updated_at = now()

@@ -112,7 +112,8 @@ final class CurlSession: @unchecked Sendable {
                     code = try body.withUnsafeBufferPointer { bytes in
                         sb_curl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
                         // POSTFIELDS points at our bytes, valid for the whole transfer inside this closure.
-                        sb_curl_setopt_pointer(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                        sb_curl_setopt_pointer(
+                            h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
                         return try transfer(cancel: cancel, request: request)
                     }
                 } else {
@@ -120,7 +121,8 @@ final class CurlSession: @unchecked Sendable {
                 }
                 guard code == CURLE_OK else {
                     let detail = String(cString: errorBytes.baseAddress!)
-                    throw mapError(code, detail: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail, collector: collector, request: request)
+                    throw mapError(
+                        code, detail: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail, collector: collector, request: request)
                 }
                 var status = 0
                 sb_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
@@ -163,7 +165,10 @@ final class CurlSession: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_HOST:
             return HTTPClientError(.hostNotFound, "cannot resolve \(host)", curlCode: raw)
         case CURLE_OPERATION_TIMEDOUT:
-            return HTTPClientError(.timedOut, "\(request.method) \(host) did not finish within its timeout (connect \(request.connectTimeout), total \(request.timeout))", curlCode: raw)
+            return HTTPClientError(
+                .timedOut,
+                "\(request.method) \(host) did not finish within its timeout (connect \(request.connectTimeout), total \(request.timeout))",
+                curlCode: raw)
         case CURLE_WRITE_ERROR where collector.overflowed:
             return HTTPClientError(.responseTooLarge, "the response from \(host) is larger than \(request.maxResponseBytes) bytes", curlCode: raw)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:

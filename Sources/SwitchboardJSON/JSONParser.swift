@@ -38,9 +38,15 @@ struct JSONBytesParser {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         default: throw fail("unexpected character")
         }
@@ -59,7 +65,10 @@ struct JSONBytesParser {
         at += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
+        if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
+            at += 1
+            return .object(members)
+        }
         while true {
             skipWhitespace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
@@ -71,8 +80,14 @@ struct JSONBytesParser {
             members[key] = try value(depth: depth)
             skipWhitespace()
             guard at < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-            if bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
+            if bytes[at] == UInt8(ascii: ",") {
+                at += 1
+                continue
+            }
+            if bytes[at] == UInt8(ascii: "}") {
+                at += 1
+                return .object(members)
+            }
             throw fail("expected ',' or '}'")
         }
     }
@@ -82,14 +97,23 @@ struct JSONBytesParser {
         at += 1
         var elements: [JSONValue] = []
         skipWhitespace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return .array(elements) }
+        if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+            at += 1
+            return .array(elements)
+        }
         while true {
             skipWhitespace()
             elements.append(try value(depth: depth))
             skipWhitespace()
             guard at < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-            if bytes[at] == UInt8(ascii: "]") { at += 1; return .array(elements) }
+            if bytes[at] == UInt8(ascii: ",") {
+                at += 1
+                continue
+            }
+            if bytes[at] == UInt8(ascii: "]") {
+                at += 1
+                return .array(elements)
+            }
             throw fail("expected ',' or ']'")
         }
     }

@@ -35,7 +35,8 @@ public final class PostgresConnection: Sendable {
         let h = Handle(conn: conn)  // owns conn from here on: PQfinish runs even on failure
         let address = "\(cString(PQhost(conn))):\(cString(PQport(conn)))/\(cString(PQdb(conn)))"
         guard PQstatus(conn) == CONNECTION_OK else {
-            throw PostgresError(.connectionFailed, "cannot connect to \(address): \(lastError(conn)); check DATABASE_URL and that PostgreSQL is running")
+            throw PostgresError(
+                .connectionFailed, "cannot connect to \(address): \(lastError(conn)); check DATABASE_URL and that PostgreSQL is running")
         }
         self.address = address
         self.handle = Mutex(h)
@@ -140,8 +141,9 @@ public final class PostgresConnection: Sendable {
         }
         var out: [PostgresNotification] = []
         while let n = PQnotifies(conn) {
-            out.append(PostgresNotification(
-                channel: String(cString: n.pointee.relname), payload: String(cString: n.pointee.extra), senderPID: n.pointee.be_pid))
+            out.append(
+                PostgresNotification(
+                    channel: String(cString: n.pointee.relname), payload: String(cString: n.pointee.extra), senderPID: n.pointee.be_pid))
             PQfreemem(n)
         }
         return out

@@ -52,7 +52,8 @@ public enum PostgresValue: Sendable, Hashable, ExpressibleByStringLiteral, Expre
             if bytes.contains(0) {
                 throw PostgresError(
                     .invalidParameter,
-                    "parameter $\(index) (\(kind)) contains a NUL byte (0x00), which PostgreSQL \(kind) cannot store; strip it, or bind the value as bytea")
+                    "parameter $\(index) (\(kind)) contains a NUL byte (0x00), which PostgreSQL \(kind) cannot store; strip it, or bind the value as bytea"
+                )
             }
             return bytes
         }

@@ -232,7 +232,8 @@ public final class RedisConnection: Sendable {
                 if case .error(let message) = try rawCommand(ctx, auth) {
                     // The server's text never echoes the password; keep only its first sentence anyway.
                     let reason = message.prefix(while: { $0 != "." })
-                    throw RedisError(.authenticationFailed, "AUTH to \(configuration.address) was refused (\(reason)); check the user and password in REDIS_URL")
+                    throw RedisError(
+                        .authenticationFailed, "AUTH to \(configuration.address) was refused (\(reason)); check the user and password in REDIS_URL")
                 }
             }
             if configuration.database != 0, case .error(let message) = try rawCommand(ctx, ["SELECT", .int(configuration.database)]) {

@@ -2,7 +2,9 @@
 public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is; switch on it to decide whether to retry.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable { case invalidURL, connectionFailed, authenticationFailed, connectionLost, timedOut, serverError, protocolError }
+        private enum Base: String, Sendable {
+            case invalidURL, connectionFailed, authenticationFailed, connectionLost, timedOut, serverError, protocolError
+        }
         private let base: Base
         private init(_ base: Base) { self.base = base }
         /// `REDIS_URL` could not be parsed.

@@ -23,7 +23,9 @@ public struct CronExpression: Sendable, Hashable {
         case 5: fields.insert("0", at: 0)
         case 6: break
         default:
-            throw CronError("\"\(text)\" has \(fields.count) fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 (with leading seconds)")
+            throw CronError(
+                "\"\(text)\" has \(fields.count) fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 (with leading seconds)"
+            )
         }
         seconds = try Self.field(fields[0], .second)
         minutes = try Self.field(fields[1], .minute)
@@ -79,7 +81,10 @@ public struct CronExpression: Sendable, Hashable {
     // MARK: - Parsing
 
     enum Field: String {
-        case second, minute, hour, dayOfMonth = "day-of-month", month, dayOfWeek = "day-of-week"
+        case second, minute, hour
+        case dayOfMonth = "day-of-month"
+        case month
+        case dayOfWeek = "day-of-week"
 
         var range: ClosedRange<Int> {
             switch self {
@@ -118,11 +123,15 @@ public struct CronExpression: Sendable, Hashable {
             } else {
                 let ends = base.split(separator: "-", omittingEmptySubsequences: false)
                 guard ends.count <= 2, let a = value(ends[0], field) else {
-                    throw fail(base.isEmpty ? "has an empty item" : "has \"\(base)\", which is not a number\(field.names.isEmpty ? "" : " or name") or range")
+                    throw fail(
+                        base.isEmpty ? "has an empty item" : "has \"\(base)\", which is not a number\(field.names.isEmpty ? "" : " or name") or range"
+                    )
                 }
                 low = a
                 if ends.count == 2 {
-                    guard let b = value(ends[1], field) else { throw fail("has \"\(ends[1])\", which is not a number\(field.names.isEmpty ? "" : " or name")") }
+                    guard let b = value(ends[1], field) else {
+                        throw fail("has \"\(ends[1])\", which is not a number\(field.names.isEmpty ? "" : " or name")")
+                    }
                     high = b
                 } else {
                     high = parts.count == 2 ? field.range.upperBound : a  // "a/n" means a to the end, every n

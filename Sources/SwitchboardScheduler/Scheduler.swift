@@ -62,10 +62,11 @@ public struct Scheduler: Service {
         while !Task.isCancelled {
             let holds: Bool
             do {
-                holds = try await redis.evaluate(
-                    Self.leaderScript, keys: [.string(leaderKey)],
-                    arguments: ["hold", .string(options.replicaID), .int(options.leaseDuration.milliseconds)]
-                ).int == 1
+                holds =
+                    try await redis.evaluate(
+                        Self.leaderScript, keys: [.string(leaderKey)],
+                        arguments: ["hold", .string(options.replicaID), .int(options.leaseDuration.milliseconds)]
+                    ).int == 1
             } catch {
                 logger.warning("cannot reach Redis for the leader lease; retrying", metadata: ["error": "\(error)"])
                 holds = false
@@ -103,9 +104,12 @@ public struct Scheduler: Service {
                 cursor = result.cursor
                 if plan.missed > 0 {
                     logger.warning(
-                        "missed ticks while no scheduler ran", metadata: ["entry": "\(entry.name)", "missed": "\(plan.missed)", "policy": "\(entry.missed)"])
+                        "missed ticks while no scheduler ran",
+                        metadata: ["entry": "\(entry.name)", "missed": "\(plan.missed)", "policy": "\(entry.missed)"])
                 }
-                for id in result.enqueued { logger.info("fired", metadata: ["entry": "\(entry.name)", "job.id": "\(id)", "queue": "\(entry.queue)"]) }
+                for id in result.enqueued {
+                    logger.info("fired", metadata: ["entry": "\(entry.name)", "job.id": "\(id)", "queue": "\(entry.queue)"])
+                }
             }
             cursors[entry.name] = cursor
             return entry.nextFire(after: cursor ?? now)

@@ -57,7 +57,10 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
 public struct Migrator: Sendable {
     /// Where a migration stands in the database.
     public struct Status: Sendable, Hashable {
-        public enum State: String, Sendable { case applied, pending, changed, missingFile = "missing-file" }
+        public enum State: String, Sendable {
+            case applied, pending, changed
+            case missingFile = "missing-file"
+        }
         public let version: Int
         public let name: String
         public let state: State
@@ -116,13 +119,18 @@ public struct Migrator: Sendable {
         }
     }
 
-    private struct AppliedRow { let name: String; let checksum: String; let appliedAt: Date }
+    private struct AppliedRow {
+        let name: String
+        let checksum: String
+        let appliedAt: Date
+    }
 
     private static func createLedger(_ conn: PostgresConnection) throws {
         // Two processes may race here before either holds the lock (status does not take it); the loser's
         // unique-violation on pg_type is harmless because the table then exists.
         do {
-            try conn.query("""
+            try conn.query(
+                """
                 CREATE TABLE IF NOT EXISTS switchboard_migrations (
                     version integer PRIMARY KEY,
                     name text NOT NULL,
@@ -135,7 +143,8 @@ public struct Migrator: Sendable {
     private static func appliedRows(_ conn: PostgresConnection) throws -> [Int: AppliedRow] {
         var out: [Int: AppliedRow] = [:]
         for row in try conn.query("SELECT version, name, checksum, applied_at FROM switchboard_migrations") {
-            out[try row.decode("version")] = AppliedRow(name: try row.decode("name"), checksum: try row.decode("checksum"), appliedAt: try row.decode("applied_at"))
+            out[try row.decode("version")] = AppliedRow(
+                name: try row.decode("name"), checksum: try row.decode("checksum"), appliedAt: try row.decode("applied_at"))
         }
         return out
     }

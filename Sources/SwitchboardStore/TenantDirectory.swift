@@ -46,7 +46,8 @@ public struct TenantDirectory: Sendable {
 
     public func tenant(named name: String) async throws -> Tenant? {
         try await db.withSystemAccess { conn in
-            try conn.query("SELECT id, name, created_at FROM tenants WHERE name = $1 ORDER BY created_at LIMIT 1", [.text(name)]).first.map(Self.tenant)
+            try conn.query("SELECT id, name, created_at FROM tenants WHERE name = $1 ORDER BY created_at LIMIT 1", [.text(name)]).first.map(
+                Self.tenant)
         }
     }
 

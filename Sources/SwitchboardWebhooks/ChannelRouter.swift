@@ -12,8 +12,14 @@ public final class ChannelRouter: Sendable {
         public let secrets: ChannelSecrets
     }
 
-    private struct Key: Hashable { let kind: ChannelKind; let address: String }
-    private struct Entry { let route: Route?; let expires: ContinuousClock.Instant }
+    private struct Key: Hashable {
+        let kind: ChannelKind
+        let address: String
+    }
+    private struct Entry {
+        let route: Route?
+        let expires: ContinuousClock.Instant
+    }
 
     let directory: ChannelDirectory
     let ttl: Duration

@@ -23,7 +23,8 @@ public enum ProviderEvents {
     /// the event's idempotency key.
     public static func job<P: JobParameters>(_ parameters: P, payload: [UInt8], uniqueKey: String) -> JobQueue.NewJob {
         // The typed resolution every enqueue path shares: the type's queue, retry policy, timeout, lock and limits.
-        JobQueue.NewJob(parameters, payload: payload, options: JobOptions(unique: UniqueOptions(key: uniqueKey, mode: .idempotent, ttl: dedupeWindow)))
+        JobQueue.NewJob(
+            parameters, payload: payload, options: JobOptions(unique: UniqueOptions(key: uniqueKey, mode: .idempotent, ttl: dedupeWindow)))
     }
 
     /// One WhatsApp `changes[].value` group: the number it was sent to and its messages and statuses.
@@ -46,7 +47,10 @@ public enum ProviderEvents {
             }
             for change in changes {
                 guard change.isObject, change["field"]?.string != nil else { throw .badRequest("a change is not an object with a field") }
-                guard change["field"]?.string == "messages", let value = change["value"], value.isObject else { ignored += 1; continue }
+                guard change["field"]?.string == "messages", let value = change["value"], value.isObject else {
+                    ignored += 1
+                    continue
+                }
                 guard let id = value["metadata"]?["phone_number_id"]?.string, !id.isEmpty else {
                     throw .badRequest("a change has no metadata.phone_number_id")
                 }
@@ -58,20 +62,29 @@ public enum ProviderEvents {
 
     /// The jobs of one WhatsApp group routed to a channel. Messages without an id cannot be deduplicated or stored:
     /// they are skipped and counted.
-    public static func whatsappJobs(_ group: WhatsAppGroup, tenant: UUID, channel: UUID, receivedAtMs: Int64) -> (jobs: [JobQueue.NewJob], skipped: Int) {
+    public static func whatsappJobs(_ group: WhatsAppGroup, tenant: UUID, channel: UUID, receivedAtMs: Int64) -> (
+        jobs: [JobQueue.NewJob], skipped: Int
+    ) {
         var jobs: [JobQueue.NewJob] = []
         var skipped = 0
         let contacts = group.value["contacts"]?.elements ?? []
         for message in group.value["messages"]?.elements ?? [] {
-            guard let id = message["id"]?.string, !id.isEmpty else { skipped += 1; continue }
+            guard let id = message["id"]?.string, !id.isEmpty else {
+                skipped += 1
+                continue
+            }
             let from = message["from"]?.string
-            let contact = contacts.first { from != nil && ($0["wa_id"]?.string == from || $0["user_id"]?.string == from) }
+            let contact =
+                contacts.first { from != nil && ($0["wa_id"]?.string == from || $0["user_id"]?.string == from) }
                 ?? (contacts.count == 1 ? contacts[0] : nil)
             let p = IngestMessage(tenant: tenant, channel: channel, provider: .whatsapp, event: message, contact: contact, receivedAtMs: receivedAtMs)
             jobs.append(job(p, payload: p.payload(), uniqueKey: "wa:\(channel):\(id)"))
         }
         for status in group.value["statuses"]?.elements ?? [] {
-            guard let id = status["id"]?.string, !id.isEmpty, let s = status["status"]?.string else { skipped += 1; continue }
+            guard let id = status["id"]?.string, !id.isEmpty, let s = status["status"]?.string else {
+                skipped += 1
+                continue
+            }
             let p = MessageStatusUpdate(tenant: tenant, channel: channel, provider: .whatsapp, event: status, receivedAtMs: receivedAtMs)
             jobs.append(job(p, payload: p.payload(), uniqueKey: "wa-status:\(channel):\(id):\(s)"))
         }
@@ -79,7 +92,9 @@ public enum ProviderEvents {
     }
 
     /// The job of one Twilio request: a status callback (`MessageStatus` without a received `SmsStatus`) or a message.
-    public static func twilioJob(_ form: [(String, String)], tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection) -> JobQueue.NewJob {
+    public static func twilioJob(_ form: [(String, String)], tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection)
+        -> JobQueue.NewJob
+    {
         var fields: [String: JSONValue] = [:]
         for (k, v) in form { fields[k] = .string(v) }
         let event = JSONValue.object(fields)

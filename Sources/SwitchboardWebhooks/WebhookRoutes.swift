@@ -176,7 +176,10 @@ public struct WebhookRoutes: Sendable {
         }
         guard let token = route.secrets.authToken else { throw WebhookRejection.unauthorized("the channel has no auth token configured") }
         let url = publicURL(request)
-        guard WebhookSignature.verifyTwilio(url: url, parameters: form, header: request.headers[HTTPField.Name("X-Twilio-Signature")!], authToken: token) else {
+        guard
+            WebhookSignature.verifyTwilio(
+                url: url, parameters: form, header: request.headers[HTTPField.Name("X-Twilio-Signature")!], authToken: token)
+        else {
             throw WebhookRejection.unauthorized("X-Twilio-Signature does not match the URL and parameters")
         }
         try await intake.accept([try ProviderEvents.twilioJob(form, tenant: route.tenant, channel: route.channel, receivedAtMs: now)])

@@ -50,7 +50,10 @@ public enum WebhookSignature {
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for byte in mac { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
+        for byte in mac {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 

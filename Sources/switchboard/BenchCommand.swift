@@ -162,16 +162,23 @@ struct BenchCommand: AsyncParsableCommand {
         if json {
             print(try jsonText(result))
         } else {
-            print(Table(headers: ["MEASURE", "VALUE"], rows: [
-                ["enqueue, one call per job", "\(Int(result.enqueuePerJobJobsPerSecond)) jobs/s"],
-                ["enqueue, batches of 1000", "\(Int(result.enqueueBatchJobsPerSecond)) jobs/s"],
-                ["processing (steady), \(processes)x\(concurrency)", "\(Int(result.processingJobsPerSecond)) jobs/s"],
-                ["processing incl. start-up", "\(Int(result.processingIncludingStartupJobsPerSecond)) jobs/s"],
-                ["pickup latency p50/p95/p99 @\(rate)/s", "\(result.latencyP50Ms) / \(result.latencyP95Ms) / \(result.latencyP99Ms) ms"],
-                ["delayed jobs: start after due time p50/p99/max", "\(result.dueLatenessP50Ms) / \(result.dueLatenessP99Ms) / \(result.dueLatenessMaxMs) ms"],
-                ["Redis commands per job (incl. inside scripts)", "\(result.redisCommandsPerJob)"],
-                ["Redis client calls per job (EVALSHA, BLPOP)", "\(result.redisClientCallsPerJob)"],
-            ]).render())
+            print(
+                Table(
+                    headers: ["MEASURE", "VALUE"],
+                    rows: [
+                        ["enqueue, one call per job", "\(Int(result.enqueuePerJobJobsPerSecond)) jobs/s"],
+                        ["enqueue, batches of 1000", "\(Int(result.enqueueBatchJobsPerSecond)) jobs/s"],
+                        ["processing (steady), \(processes)x\(concurrency)", "\(Int(result.processingJobsPerSecond)) jobs/s"],
+                        ["processing incl. start-up", "\(Int(result.processingIncludingStartupJobsPerSecond)) jobs/s"],
+                        ["pickup latency p50/p95/p99 @\(rate)/s", "\(result.latencyP50Ms) / \(result.latencyP95Ms) / \(result.latencyP99Ms) ms"],
+                        [
+                            "delayed jobs: start after due time p50/p99/max",
+                            "\(result.dueLatenessP50Ms) / \(result.dueLatenessP99Ms) / \(result.dueLatenessMaxMs) ms",
+                        ],
+                        ["Redis commands per job (incl. inside scripts)", "\(result.redisCommandsPerJob)"],
+                        ["Redis client calls per job (EVALSHA, BLPOP)", "\(result.redisClientCallsPerJob)"],
+                    ]
+                ).render())
         }
     }
 

@@ -9,7 +9,8 @@ struct ChannelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "channels",
         abstract: "Register and list tenants' WhatsApp, Twilio and email channels.",
-        discussion: "Examples:\n  switchboard channels add --tenant $TENANT --kind twilio --number +14155550100 --auth-token \"$TOKEN\"\n  switchboard channels list",
+        discussion:
+            "Examples:\n  switchboard channels add --tenant $TENANT --kind twilio --number +14155550100 --auth-token \"$TOKEN\"\n  switchboard channels list",
         subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
@@ -47,7 +48,9 @@ struct ChannelsCommand: AsyncParsableCommand {
         var name: String?
 
         func validate() throws {
-            guard UUID(uuidString: tenant) != nil else { throw ValidationError("--tenant must be a tenant id (a UUID); list them with: switchboard tenants list") }
+            guard UUID(uuidString: tenant) != nil else {
+                throw ValidationError("--tenant must be a tenant id (a UUID); list them with: switchboard tenants list")
+            }
             let given: [(String, String?)] = [("--phone-number-id", phoneNumberId), ("--number", number), ("--address", address)]
             let expected = ["whatsapp": "--phone-number-id", "twilio": "--number", "email": "--address"][kind.rawValue]!
             for (flag, value) in given where value != nil && flag != expected {
@@ -97,9 +100,13 @@ struct ChannelsCommand: AsyncParsableCommand {
             if json {
                 print(try jsonText(list))
             } else {
-                print(Table(headers: ["ID", "TENANT", "KIND", "ADDRESS", "NAME"], rows: list.map {
-                    [$0.id.uuidString.lowercased(), $0.tenantID.uuidString.lowercased(), $0.kind.rawValue, $0.address, $0.name ?? ""]
-                }).render())
+                print(
+                    Table(
+                        headers: ["ID", "TENANT", "KIND", "ADDRESS", "NAME"],
+                        rows: list.map {
+                            [$0.id.uuidString.lowercased(), $0.tenantID.uuidString.lowercased(), $0.kind.rawValue, $0.address, $0.name ?? ""]
+                        }
+                    ).render())
             }
         }
     }

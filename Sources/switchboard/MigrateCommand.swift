@@ -30,24 +30,30 @@ struct MigrateCommand: AsyncParsableCommand {
         let migrations = try await runReportingErrors { try Migration.load(directory: directory ?? settings.migrationsDirectory) }
         let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
         let migrator = Migrator(migrations: migrations)
-        try await withClients([db]) { try await runReportingErrors {
-            if status {
-                let rows = try await migrator.status(on: db)
-                print(Table(headers: ["VERSION", "NAME", "STATE", "APPLIED AT (UTC)"], rows: rows.map {
-                    [String($0.version), $0.name, $0.state.rawValue, $0.appliedAt.map(formatUTC) ?? "-"]
-                }).render())
-                if rows.contains(where: { $0.state == .changed }) { throw ExitCode(1) }
-                return
+        try await withClients([db]) {
+            try await runReportingErrors {
+                if status {
+                    let rows = try await migrator.status(on: db)
+                    print(
+                        Table(
+                            headers: ["VERSION", "NAME", "STATE", "APPLIED AT (UTC)"],
+                            rows: rows.map {
+                                [String($0.version), $0.name, $0.state.rawValue, $0.appliedAt.map(formatUTC) ?? "-"]
+                            }
+                        ).render())
+                    if rows.contains(where: { $0.state == .changed }) { throw ExitCode(1) }
+                    return
+                }
+                if try await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").first?.decode("rolsuper", as: Bool.self) == true {
+                    logger.warning("connected as a superuser: row-level security is bypassed for this role; run the application as an ordinary role")
+                }
+                let applied = try await migrator.apply(on: db)
+                if applied.isEmpty {
+                    print("Nothing to apply: all \(migrations.count) migrations are applied.")
+                } else {
+                    for name in applied { print("applied \(name)") }
+                }
             }
-            if try await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").first?.decode("rolsuper", as: Bool.self) == true {
-                logger.warning("connected as a superuser: row-level security is bypassed for this role; run the application as an ordinary role")
-            }
-            let applied = try await migrator.apply(on: db)
-            if applied.isEmpty {
-                print("Nothing to apply: all \(migrations.count) migrations are applied.")
-            } else {
-                for name in applied { print("applied \(name)") }
-            }
-        } }
+        }
     }
 }

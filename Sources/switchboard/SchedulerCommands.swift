@@ -56,7 +56,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             if entries.isEmpty { logger.warning("no schedule entries found; the scheduler has nothing to fire") }
             var schedulerOptions = Scheduler.Options()
             schedulerOptions.group = group
-            let scheduler = Scheduler(redis: redis, entries: entries, options: schedulerOptions, jobTypes: knownJobTypes(redis: redis), logger: logger)
+            let scheduler = Scheduler(
+                redis: redis, entries: entries, options: schedulerOptions, jobTypes: knownJobTypes(redis: redis), logger: logger)
             let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
         }
@@ -89,22 +90,27 @@ struct SchedulesCommand: AsyncParsableCommand {
                 let record = try await TickSeries(redis: redis, queue: entry.queue, name: entry.name).record()
                 let next = entry.nextFire(after: max(record.cursor ?? 0, Int64(Date().timeIntervalSince1970 * 1000)))
                 let last = record.lastFiredTick
-                out.append(View(
-                    name: entry.name, cron: entry.spec, timezone: entry.timeZoneName, job: entry.jobName, queue: entry.queue,
-                    missed: entry.missed.rawValue, file: entry.file, lastFireMs: last, nextFireMs: next,
-                    lastFireUTC: last.map { formatUTC(Self.date($0)) }, lastFireLocal: last.map { formatLocal(ms: $0, entry) },
-                    nextFireUTC: next.map { formatUTC(Self.date($0)) }, nextFireLocal: next.map { formatLocal(ms: $0, entry) },
-                    fired: record.fired))
+                out.append(
+                    View(
+                        name: entry.name, cron: entry.spec, timezone: entry.timeZoneName, job: entry.jobName, queue: entry.queue,
+                        missed: entry.missed.rawValue, file: entry.file, lastFireMs: last, nextFireMs: next,
+                        lastFireUTC: last.map { formatUTC(Self.date($0)) }, lastFireLocal: last.map { formatLocal(ms: $0, entry) },
+                        nextFireUTC: next.map { formatUTC(Self.date($0)) }, nextFireLocal: next.map { formatLocal(ms: $0, entry) },
+                        fired: record.fired))
             }
             return out
         }
         if ops.json { return print(try jsonText(views)) }
-        print(Table(
-            headers: ["ENTRY", "CRON", "TIME ZONE", "JOB", "QUEUE", "MISSED", "LAST FIRE (LOCAL / UTC)", "NEXT FIRE (LOCAL / UTC)"],
-            rows: views.map {
-                [$0.name, $0.cron, $0.timezone, $0.job, $0.queue, $0.missed,
-                 Self.both($0.lastFireLocal, $0.lastFireUTC), Self.both($0.nextFireLocal, $0.nextFireUTC)]
-            }).render())
+        print(
+            Table(
+                headers: ["ENTRY", "CRON", "TIME ZONE", "JOB", "QUEUE", "MISSED", "LAST FIRE (LOCAL / UTC)", "NEXT FIRE (LOCAL / UTC)"],
+                rows: views.map {
+                    [
+                        $0.name, $0.cron, $0.timezone, $0.job, $0.queue, $0.missed,
+                        Self.both($0.lastFireLocal, $0.lastFireUTC), Self.both($0.nextFireLocal, $0.nextFireUTC),
+                    ]
+                }
+            ).render())
     }
 }
 
@@ -124,7 +130,10 @@ func formatLocal(ms: Int64, _ entry: ScheduleEntry) -> String {
     calendar.timeZone = zone
     let date = Date(timeIntervalSince1970: Double(ms) / 1000)
     let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-    func two(_ v: Int?) -> String { let n = v ?? 0; return n < 10 ? "0\(n)" : "\(n)" }
+    func two(_ v: Int?) -> String {
+        let n = v ?? 0
+        return n < 10 ? "0\(n)" : "\(n)"
+    }
     let abbreviation = zone.secondsFromGMT(for: date) == 0 && entry.timeZoneName == "UTC" ? "UTC" : zone.abbreviation(for: date) ?? entry.timeZoneName
     return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) \(abbreviation)"
 }

@@ -23,7 +23,8 @@ struct Table {
 
 /// `2026-11-23 16:35:58Z`
 func formatUTC(_ date: Date) -> String {
-    date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space))
+    date.formatted(
+        .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space))
 }
 
 /// Encodes a value as pretty, key-sorted JSON for `--json` output.

@@ -58,7 +58,11 @@ struct TenantsCommand: AsyncParsableCommand {
             if json {
                 print(try jsonText(tenants))
             } else {
-                print(Table(headers: ["ID", "NAME", "CREATED (UTC)"], rows: tenants.map { [$0.id.uuidString.lowercased(), $0.name, formatUTC($0.createdAt)] }).render())
+                print(
+                    Table(
+                        headers: ["ID", "NAME", "CREATED (UTC)"],
+                        rows: tenants.map { [$0.id.uuidString.lowercased(), $0.name, formatUTC($0.createdAt)] }
+                    ).render())
             }
         }
     }

@@ -28,13 +28,19 @@ struct WorkerCommand: AsyncParsableCommand {
               switchboard worker --queues critical,default,low --strict
             """)
 
-    @Option(help: "Comma-separated queues, each with an optional weight: critical:5,default:2,low:1 (weighted round-robin; a queue without a weight weighs 1).")
+    @Option(
+        help:
+            "Comma-separated queues, each with an optional weight: critical:5,default:2,low:1 (weighted round-robin; a queue without a weight weighs 1)."
+    )
     var queues: String = "default"
     @Flag(help: "Strict priority: always take from the first listed queue that has jobs (weights are ignored).")
     var strict = false
     @Flag(help: "With one queue: no direct handoff (idle workers are woken by the doorbell and lease with a take call).")
     var noDirectHandoff = false
-    @Flag(help: "A job whose lock is busy or concurrency key full is put back 200-400 ms out and tries again, instead of waiting to be woken by the release.")
+    @Flag(
+        help:
+            "A job whose lock is busy or concurrency key full is put back 200-400 ms out and tries again, instead of waiting to be woken by the release."
+    )
     var noKeyWait = false
     @Option(help: "Child processes.")
     var processes: Int = 2
@@ -131,9 +137,11 @@ struct WorkerCommand: AsyncParsableCommand {
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                     body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
             }
-            services.append(Application(
-                router: router, configuration: .init(address: .hostname(settings.host, port: metricsPort + childIndex), serverName: "switchboard-worker"),
-                logger: logger))
+            services.append(
+                Application(
+                    router: router,
+                    configuration: .init(address: .hostname(settings.host, port: metricsPort + childIndex), serverName: "switchboard-worker"),
+                    logger: logger))
         }
         services.append(QueueWorker(redis: redis, registry: registry, options: options, logger: logger))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -73,7 +73,9 @@ struct ChannelDirectoryTests {
         #expect(again.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == id)
 
         let number = "+1415\(Int.random(in: 1_000_000...9_999_999))"
-        let added = try await runSwitchboard(["channels", "add", "--tenant", id, "--kind", "twilio", "--number", number, "--auth-token", "tok-\(UUID())"])
+        let added = try await runSwitchboard([
+            "channels", "add", "--tenant", id, "--kind", "twilio", "--number", number, "--auth-token", "tok-\(UUID())",
+        ])
         #expect(added.status == 0, "\(added.stderr)")
         let listed = try await runSwitchboard(["channels", "list", "--tenant", id, "--json"])
         #expect(listed.status == 0)
@@ -85,7 +87,8 @@ struct ChannelDirectoryTests {
         #expect(wrongFlag.status == 2)
         #expect(wrongFlag.stderr.contains("--address does not apply to a twilio channel; use --number"))
         let noKey = try await runSwitchboard(
-            ["channels", "add", "--tenant", id, "--kind", "twilio", "--number", "+14155550199", "--auth-token", "x"], environment: ["SWITCHBOARD_SECRET_KEY": ""])
+            ["channels", "add", "--tenant", id, "--kind", "twilio", "--number", "+14155550199", "--auth-token", "x"],
+            environment: ["SWITCHBOARD_SECRET_KEY": ""])
         #expect(noKey.status != 0)
         #expect(noKey.stderr.contains("SWITCHBOARD_SECRET_KEY is not set"))
     }

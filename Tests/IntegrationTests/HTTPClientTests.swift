@@ -23,13 +23,17 @@ struct HTTPClientTests {
     func withTestServer(_ body: @Sendable (Int) async throws -> Void) async throws {
         let router = Router()
         router.get("/ok") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain", HTTPField.Name("X-Switchboard-Test")!: "yes"], body: .init(byteBuffer: ByteBuffer(string: "hello")))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain", HTTPField.Name("X-Switchboard-Test")!: "yes"],
+                body: .init(byteBuffer: ByteBuffer(string: "hello")))
         }
         router.post("/echo") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             return Response(status: .created, headers: [HTTPField.Name("X-Method")!: request.method.rawValue], body: .init(byteBuffer: body))
         }
-        router.get("/missing") { _, _ -> Response in Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"no such thing"}"#))) }
+        router.get("/missing") { _, _ -> Response in
+            Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"no such thing"}"#)))
+        }
         router.get("/boom") { _, _ -> Response in Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "kaput"))) }
         router.get("/slow") { _, _ -> String in
             try await Task.sleep(for: .seconds(3))
@@ -70,8 +74,10 @@ struct HTTPClientTests {
             #expect(ok.header("x-switchboard-test") == "yes")
             #expect(ok.header("Content-Type") == "text/plain")
 
-            let echoed = try await http.execute(.init(
-                method: "POST", url: "http://127.0.0.1:\(port)/echo", headers: [.init("Content-Type", "application/octet-stream")], body: [0, 1, 2, 0, 255]))
+            let echoed = try await http.execute(
+                .init(
+                    method: "POST", url: "http://127.0.0.1:\(port)/echo", headers: [.init("Content-Type", "application/octet-stream")],
+                    body: [0, 1, 2, 0, 255]))
             #expect(echoed.status == 201)
             #expect(echoed.body == [0, 1, 2, 0, 255])
             #expect(echoed.header("x-method") == "POST")
@@ -184,9 +190,12 @@ struct HTTPClientTests {
             options.queues = [queue]
             options.hardTimeoutGrace = .seconds(3)
             options.onHardTimeout = { id in hardTimeouts.withLock { $0.append(id) } }
-            try await withWorker(redis: redis, options: options, register: { registry in
-                registry.register(HangingCall.self) { p, _ in _ = try await http.execute(.init(url: p.url, timeout: .seconds(120))) }
-            }) { _ in
+            try await withWorker(
+                redis: redis, options: options,
+                register: { registry in
+                    registry.register(HangingCall.self) { p, _ in _ = try await http.execute(.init(url: p.url, timeout: .seconds(120))) }
+                }
+            ) { _ in
                 let id = try await JobQueue(redis: redis).enqueue(HangingCall(url: "http://127.0.0.1:\(port)/hang"), options: .init(queue: queue))
                 try await JobQueue(redis: redis).enqueue(batch: (0..<5).map { _ in DiagnosticJobs.Sleep(ms: 200) }, options: .init(queue: queue))
                 try await expectEventually(timeout: .seconds(20)) { try await QueueInspector(redis: redis).job(id, queue: queue)?.state == "dead" }

@@ -8,21 +8,27 @@ struct MigrationTests {
     @Test func appliesPendingInOrderAndRefusesAnEditedAppliedFile() async throws {
         try await withScratchDatabase { url in
             try await withTemporaryDirectory { dir in
-                try "CREATE TABLE widgets (id int PRIMARY KEY);".write(to: dir.appendingPathComponent("0001_widgets.sql"), atomically: true, encoding: .utf8)
+                try "CREATE TABLE widgets (id int PRIMARY KEY);".write(
+                    to: dir.appendingPathComponent("0001_widgets.sql"), atomically: true, encoding: .utf8)
                 try "INSERT INTO widgets VALUES (1), (2);".write(to: dir.appendingPathComponent("0002_seed.sql"), atomically: true, encoding: .utf8)
                 let db = PostgresClient(url: url, maxConnections: 1)
-                #expect(try await Migrator(migrations: try Migration.load(directory: dir.path)).apply(on: db) == ["0001_widgets.sql", "0002_seed.sql"])
+                #expect(
+                    try await Migrator(migrations: try Migration.load(directory: dir.path)).apply(on: db) == ["0001_widgets.sql", "0002_seed.sql"])
                 #expect(try await Migrator(migrations: try Migration.load(directory: dir.path)).apply(on: db) == [])
 
                 // A failing migration is rolled back whole; the ones before it stay.
-                try "INSERT INTO widgets VALUES (3); INSERT INTO widgets VALUES (1);".write(to: dir.appendingPathComponent("0003_bad.sql"), atomically: true, encoding: .utf8)
-                let failed = await #expect(throws: MigrationError.self) { try await Migrator(migrations: try Migration.load(directory: dir.path)).apply(on: db) }
+                try "INSERT INTO widgets VALUES (3); INSERT INTO widgets VALUES (1);".write(
+                    to: dir.appendingPathComponent("0003_bad.sql"), atomically: true, encoding: .utf8)
+                let failed = await #expect(throws: MigrationError.self) {
+                    try await Migrator(migrations: try Migration.load(directory: dir.path)).apply(on: db)
+                }
                 #expect(failed?.description.contains("0003_bad.sql failed and was rolled back") == true)
                 #expect(try await db.query("SELECT count(*) AS n FROM widgets")[0].decode("n", as: Int.self) == 2)
                 try FileManager.default.removeItem(at: dir.appendingPathComponent("0003_bad.sql"))
 
                 // Editing an applied file is caught by its checksum, before anything runs.
-                try "CREATE TABLE widgets (id bigint PRIMARY KEY);".write(to: dir.appendingPathComponent("0001_widgets.sql"), atomically: true, encoding: .utf8)
+                try "CREATE TABLE widgets (id bigint PRIMARY KEY);".write(
+                    to: dir.appendingPathComponent("0001_widgets.sql"), atomically: true, encoding: .utf8)
                 try "CREATE TABLE gadgets (id int);".write(to: dir.appendingPathComponent("0004_gadgets.sql"), atomically: true, encoding: .utf8)
                 let migrator = Migrator(migrations: try Migration.load(directory: dir.path))
                 let changed = await #expect(throws: MigrationError.self) { try await migrator.apply(on: db) }
@@ -60,7 +66,8 @@ struct MigrationTests {
                 #expect(Set(appliedLines).count == 4)
 
                 let db = PostgresClient(url: url, maxConnections: 1)
-                #expect(try await db.query("SELECT file FROM applied_log ORDER BY at").map { try $0.decode("file", as: String.self) } == ["2", "3", "4"])
+                #expect(
+                    try await db.query("SELECT file FROM applied_log ORDER BY at").map { try $0.decode("file", as: String.self) } == ["2", "3", "4"])
                 #expect(try await db.query("SELECT count(*) AS n FROM switchboard_migrations")[0].decode("n", as: Int.self) == 4)
                 try await db.shutdown()
 

@@ -80,7 +80,8 @@ struct PostgresClientTests {
 
     @Test func schemaTypesDecode() async throws {
         try await withClient { db in
-            let row = try await db.query("""
+            let row = try await db.query(
+                """
                 SELECT 'text'::text AS t, 42::int AS i, 9000000000000000000::bigint AS b, true AS yes, 1.5::float8 AS d,
                        12345.678901234567890123::numeric AS n, '2026-02-28 23:59:59.123456+00'::timestamptz AS ts,
                        'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u, '{"b": [1, "x"], "a": null}'::jsonb AS j,
@@ -112,8 +113,10 @@ struct PostgresClientTests {
             let id = UUID()
             let row = try await db.query(
                 "SELECT $1::bigint AS i, $2::bool AS b, $3::float8 AS d, $4::numeric AS n, $5::timestamptz AS ts, $6::uuid AS u, $7::jsonb AS j, $8::text[] AS arr, $9::bytea AS bin, $10::text AS nothing",
-                [.int(-7), .bool(false), .double(-0.25), .decimal(Decimal(string: "-0.000000000000000000001")!), .timestamp(when), .uuid(id),
-                 .jsonb(#"{"k": "v'\"w"}"#), .textArray(["a,b", "c\"d", "e\\f", "g}"]), .bytea([0, 1, 2, 254]), .null])[0]
+                [
+                    .int(-7), .bool(false), .double(-0.25), .decimal(Decimal(string: "-0.000000000000000000001")!), .timestamp(when), .uuid(id),
+                    .jsonb(#"{"k": "v'\"w"}"#), .textArray(["a,b", "c\"d", "e\\f", "g}"]), .bytea([0, 1, 2, 254]), .null,
+                ])[0]
             #expect(try row.decode("i", as: Int.self) == -7)
             #expect(try row.decode("b", as: Bool.self) == false)
             #expect(try row.decode("d", as: Double.self) == -0.25)
@@ -157,14 +160,17 @@ struct PostgresClientTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.sorted() == Array(0..<40))
-            let backends = try await db.query("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = current_user AND datname = current_database()")
+            let backends = try await db.query(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE usename = current_user AND datname = current_database()")
             #expect(try backends[0].decode("n", as: Int.self) >= 1)
         }
     }
 
     @Test func connectionFailureNamesTheServerNotThePassword() async throws {
         let error = await #expect(throws: PostgresError.self) {
-            _ = try await onPlainThread { try PostgresConnection(url: "postgresql://switchboard:topsecret-pw@127.0.0.1:1/switchboard?connect_timeout=2") }
+            _ = try await onPlainThread {
+                try PostgresConnection(url: "postgresql://switchboard:topsecret-pw@127.0.0.1:1/switchboard?connect_timeout=2")
+            }
         }
         #expect(error?.code == .connectionFailed)
         #expect(error.map { "\($0)".contains("127.0.0.1") } == true)

@@ -20,16 +20,22 @@ struct RowLevelSecurityTests {
             let channel: UUID = try conn.query(
                 "INSERT INTO channels (tenant_id, kind, address, secrets) VALUES ($1, 'whatsapp', $2, '\\x00') RETURNING id",
                 [.uuid(tenant), .text(String(UInt64.random(in: 1...UInt64.max)))])[0].decode("id")
-            let customer: UUID = try conn.query("INSERT INTO customers (tenant_id, display_name) VALUES ($1, $2) RETURNING id", [.uuid(tenant), .text(name + " customer")])[0].decode("id")
-            try conn.execute("INSERT INTO customer_identities (tenant_id, customer_id, kind, value) VALUES ($1, $2, 'wa_id', '15550001111')", [.uuid(tenant), .uuid(customer)])
+            let customer: UUID = try conn.query(
+                "INSERT INTO customers (tenant_id, display_name) VALUES ($1, $2) RETURNING id", [.uuid(tenant), .text(name + " customer")])[0].decode(
+                    "id")
+            try conn.execute(
+                "INSERT INTO customer_identities (tenant_id, customer_id, kind, value) VALUES ($1, $2, 'wa_id', '15550001111')",
+                [.uuid(tenant), .uuid(customer)])
             let conversation: UUID = try conn.query(
-                "INSERT INTO conversations (tenant_id, customer_id, channel_id) VALUES ($1, $2, $3) RETURNING id", [.uuid(tenant), .uuid(customer), .uuid(channel)])[0].decode("id")
+                "INSERT INTO conversations (tenant_id, customer_id, channel_id) VALUES ($1, $2, $3) RETURNING id",
+                [.uuid(tenant), .uuid(customer), .uuid(channel)])[0].decode("id")
             let message: UUID = try conn.query(
                 """
                 INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, raw)
                 VALUES ($1, $2, $3, $4, 'inbound', 'text', $5, $6) RETURNING id
                 """,
-                [.uuid(tenant), .uuid(channel), .uuid(conversation), .text("wamid.\(UUID())"), .text("secret of \(name)"), .jsonb("{}")])[0].decode("id")
+                [.uuid(tenant), .uuid(channel), .uuid(conversation), .text("wamid.\(UUID())"), .text("secret of \(name)"), .jsonb("{}")])[0].decode(
+                    "id")
             return World(tenant: tenant, customer: customer, conversation: conversation, message: message)
         }
     }
@@ -68,7 +74,9 @@ struct RowLevelSecurityTests {
         }
         #expect(refused?.sqlState == "42501")
         // Outside any scope nothing is visible.
-        #expect(try await db.query("SELECT * FROM messages WHERE id = ANY($1::uuid[])", [.textArray([a.message.uuidString, b.message.uuidString])]).isEmpty)
+        #expect(
+            try await db.query("SELECT * FROM messages WHERE id = ANY($1::uuid[])", [.textArray([a.message.uuidString, b.message.uuidString])])
+                .isEmpty)
         // B's data is intact.
         try await db.withTenant(b.tenant) { conn in
             let text: String = try conn.query("SELECT text FROM messages WHERE id = $1", [.uuid(b.message)])[0].decode("text")
@@ -89,7 +97,9 @@ struct RowLevelSecurityTests {
         // Even with system access, a conversation of A cannot reference B's customer: keys are (tenant_id, id).
         let error = await #expect(throws: PostgresError.self) {
             try await db.withSystemAccess { conn in
-                try conn.execute("INSERT INTO customer_identities (tenant_id, customer_id, kind, value) VALUES ($1, $2, 'email', 'x@y.z')", [.uuid(a.tenant), .uuid(b.customer)])
+                try conn.execute(
+                    "INSERT INTO customer_identities (tenant_id, customer_id, kind, value) VALUES ($1, $2, 'email', 'x@y.z')",
+                    [.uuid(a.tenant), .uuid(b.customer)])
             }
         }
         #expect(error?.sqlState == "23503")

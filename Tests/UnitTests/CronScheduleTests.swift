@@ -79,7 +79,9 @@ let nextFireTable: [NextFireCase] = [
     .init("30 2 * * *", "America/New_York", after: "2026-03-07T12:00:00-05:00", "2026-03-08T03:30:00-04:00", "NY spring gap: 02:30 fires at 03:30"),
     .init("30 2 * * *", "America/New_York", after: "2026-03-08T03:30:00-04:00", "2026-03-09T02:30:00-04:00", "NY: after the gap, back to 02:30"),
     .init("0 * * * *", "America/New_York", after: "2026-03-08T01:00:00-05:00", "2026-03-08T03:00:00-04:00", "NY hourly over the gap"),
-    .init("0 * * * *", "America/New_York", after: "2026-03-08T03:00:00-04:00", "2026-03-08T04:00:00-04:00", "NY hourly: 02:00 and 03:00 are one instant"),
+    .init(
+        "0 * * * *", "America/New_York", after: "2026-03-08T03:00:00-04:00", "2026-03-08T04:00:00-04:00", "NY hourly: 02:00 and 03:00 are one instant"
+    ),
     .init("30 1 * * *", "America/New_York", after: "2026-11-01T00:00:00-04:00", "2026-11-01T01:30:00-04:00", "NY fall overlap: first 01:30"),
     .init("30 1 * * *", "America/New_York", after: "2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00", "NY fall overlap: not the second 01:30"),
     .init("0 * * * *", "America/New_York", after: "2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00", "NY hourly fires in both passes"),

@@ -20,7 +20,10 @@ struct JSONParserTests {
     }
 
     @Test(arguments: [
-        (#"{"a":[1,-2.5e3,true,false,null,"x"]}"#, JSONValue.object(["a": .array([.number(1), .number(-2500), .bool(true), .bool(false), .null, .string("x")])])),
+        (
+            #"{"a":[1,-2.5e3,true,false,null,"x"]}"#,
+            JSONValue.object(["a": .array([.number(1), .number(-2500), .bool(true), .bool(false), .null, .string("x")])])
+        ),
         (#" "\u00e9\ud83d\ude00\n\"\\\/" "#, .string("é😀\n\"\\/")),
         ("[]", .array([])), ("{}", .object([:])), ("0", .number(0)), ("-0.5", .number(-0.5)), ("\"Olá\"", .string("Olá")),
     ])
@@ -58,7 +61,9 @@ struct JSONWriterTests {
             #expect(try JSONValue.parse(text) == value, "\(name)")
             #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text)) == value, "\(name)")
         }
-        let tricky = JSONValue.object(["q\"uote": .string("a\\b\n\t\u{01}é😀"), "n": .array([.number(1), .number(-2.5), .number(1e300), .null, .bool(false)])])
+        let tricky = JSONValue.object([
+            "q\"uote": .string("a\\b\n\t\u{01}é😀"), "n": .array([.number(1), .number(-2.5), .number(1e300), .null, .bool(false)]),
+        ])
         #expect(try JSONValue.parse(tricky.serialized()) == tricky)
         #expect(String(decoding: JSONValue.object(["b": .number(2), "a": .number(1)]).serialized(), as: UTF8.self) == #"{"a":1,"b":2}"#)
     }

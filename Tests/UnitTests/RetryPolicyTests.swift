@@ -5,8 +5,10 @@ import Testing
 struct RetryPolicyTests {
     @Test func ceilingsDoubleFromTheBaseUpToTheCap() {
         let policy = RetryPolicy(maxAttempts: 10, base: .seconds(2), cap: .seconds(900))
-        #expect((1...11).map { policy.ceilingMilliseconds(afterAttempt: $0) } ==
-            [2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 512_000, 900_000, 900_000])
+        #expect(
+            (1...11).map { policy.ceilingMilliseconds(afterAttempt: $0) } == [
+                2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 512_000, 900_000, 900_000,
+            ])
         #expect(policy.ceilingMilliseconds(afterAttempt: 1_000) == 900_000)  // no overflow
     }
 

@@ -76,27 +76,41 @@ struct ScheduleTests {
         #expect(rollup.timeZone.identifier == "Europe/Berlin")
         #expect(rollup.queue == "maintenance" && rollup.missed == .all && rollup.grace == .seconds(120))
         #expect(rollup.retryPolicy?.maxAttempts == 3)
-        #expect(String(decoding: rollup.payload, as: UTF8.self)
-            == #"{"dry_run":false,"limit":500,"note":null,"quoted":"42","ratio":0.5,"tags":["a","b"],"tenant":"acme"}"#)
+        #expect(
+            String(decoding: rollup.payload, as: UTF8.self)
+                == #"{"dry_run":false,"limit":500,"note":null,"quoted":"42","ratio":0.5,"tags":["a","b"],"tenant":"acme"}"#)
         let ping = entries[1]
         #expect(ping.queue == "default" && ping.missed == .skip && ping.timeZoneName == "UTC" && ping.grace == .seconds(60))
         #expect(String(decoding: ping.payload, as: UTF8.self) == "{}")
     }
 
     @Test(arguments: [
-        ("expire-contexts:\n  cron: \"61 * * * *\"\n  job: noop\n",
-         #"Schedules/maintenance.yml: entry "expire-contexts": minute field "61" is out of range 0-59"#),
-        ("a:\n  cron: \"* * * * *\"\n  job: noop\n  timezone: Mars/Olympus\n",
-         #"Schedules/maintenance.yml: entry "a": timezone "Mars/Olympus" is not an IANA time zone name (such as UTC, Europe/Berlin, America/New_York)"#),
-        ("a:\n  cron: \"* * * * *\"\n  job: send-invoices\n",
-         #"Schedules/maintenance.yml: entry "a": job "send-invoices" is not a job the workers know; known: noop"#),
-        ("a:\n  cron: \"* * * * *\"\n  job: noop\n  crn: x\n",
-         #"Schedules/maintenance.yml: entry "a": has the unknown key "crn"; known keys: cron, job, queue, timezone, args, missed, grace, max_attempts"#),
+        (
+            "expire-contexts:\n  cron: \"61 * * * *\"\n  job: noop\n",
+            #"Schedules/maintenance.yml: entry "expire-contexts": minute field "61" is out of range 0-59"#
+        ),
+        (
+            "a:\n  cron: \"* * * * *\"\n  job: noop\n  timezone: Mars/Olympus\n",
+            #"Schedules/maintenance.yml: entry "a": timezone "Mars/Olympus" is not an IANA time zone name (such as UTC, Europe/Berlin, America/New_York)"#
+        ),
+        (
+            "a:\n  cron: \"* * * * *\"\n  job: send-invoices\n",
+            #"Schedules/maintenance.yml: entry "a": job "send-invoices" is not a job the workers know; known: noop"#
+        ),
+        (
+            "a:\n  cron: \"* * * * *\"\n  job: noop\n  crn: x\n",
+            #"Schedules/maintenance.yml: entry "a": has the unknown key "crn"; known keys: cron, job, queue, timezone, args, missed, grace, max_attempts"#
+        ),
         ("a:\n  job: noop\n", #"Schedules/maintenance.yml: entry "a": needs cron (for example "*/5 * * * *" or "@every 30s")"#),
         ("a:\n  cron: \"@daily\"\n  job: noop\n  missed: twice\n", #"Schedules/maintenance.yml: entry "a": missed "twice" must be skip, one or all"#),
-        ("a:\n  cron: \"@daily\"\n  job: noop\n  queue: \"bad queue\"\n",
-         #"Schedules/maintenance.yml: entry "a": queue name "bad queue" must be 1-64 letters, digits, '-', '_' or '.'"#),
-        ("a b:\n  cron: \"@daily\"\n  job: noop\n", #"Schedules/maintenance.yml: entry "a b": name "a b" must be 1-100 letters, digits, '-', '_' or '.'"#),
+        (
+            "a:\n  cron: \"@daily\"\n  job: noop\n  queue: \"bad queue\"\n",
+            #"Schedules/maintenance.yml: entry "a": queue name "bad queue" must be 1-64 letters, digits, '-', '_' or '.'"#
+        ),
+        (
+            "a b:\n  cron: \"@daily\"\n  job: noop\n",
+            #"Schedules/maintenance.yml: entry "a b": name "a b" must be 1-100 letters, digits, '-', '_' or '.'"#
+        ),
         ("- just\n- a list\n", "Schedules/maintenance.yml: must be a mapping from entry names to entries (see Schedules/README.md)"),
     ])
     func invalidFilesNameTheFileTheEntryAndTheFault(_ yaml: String, _ message: String) {

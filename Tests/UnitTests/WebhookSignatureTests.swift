@@ -17,7 +17,9 @@ struct WebhookSignatureTests {
         #expect(vectors.count == 3)
         // (1) "test" / "secret"
         let first = vectors[0]
-        #expect(WebhookSignature.verifyMeta(body: Array((first["body_utf8"] as! String).utf8), header: first["x_hub_signature_256"] as? String, appSecret: "secret"))
+        #expect(
+            WebhookSignature.verifyMeta(
+                body: Array((first["body_utf8"] as! String).utf8), header: first["x_hub_signature_256"] as? String, appSecret: "secret"))
         // (2) the exact bytes of wa_text.json
         let body = Array(try Data(contentsOf: Self.folder.appendingPathComponent("wa_text.json")))
         let header = vectors[1]["x_hub_signature_256"] as? String
@@ -26,7 +28,9 @@ struct WebhookSignatureTests {
         // (3) "Body Text" → "Body Text!" fails against (2), and matches its own recorded signature.
         let tampered = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: "Body Text", with: "Body Text!").utf8)
         #expect(!WebhookSignature.verifyMeta(body: tampered, header: header, appSecret: "test_app_secret"))
-        #expect(WebhookSignature.verifyMeta(body: tampered, header: vectors[2]["x_hub_signature_256_of_tampered"] as? String, appSecret: "test_app_secret"))
+        #expect(
+            WebhookSignature.verifyMeta(
+                body: tampered, header: vectors[2]["x_hub_signature_256_of_tampered"] as? String, appSecret: "test_app_secret"))
         // Any one-byte change of the body fails; so do malformed headers.
         for i in stride(from: 0, to: body.count, by: 37) {
             var changed = body

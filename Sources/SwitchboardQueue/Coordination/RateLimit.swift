@@ -18,7 +18,11 @@ public struct RateLimit: Sendable, Hashable, Codable {
         self.burst = burst
     }
 
-    enum CodingKeys: String, CodingKey { case key, limit, periodMs = "period_ms", burst }
+    enum CodingKeys: String, CodingKey {
+        case key, limit
+        case periodMs = "period_ms"
+        case burst
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

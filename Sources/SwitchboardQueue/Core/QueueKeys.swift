@@ -80,9 +80,11 @@ public struct QueueKeys: Sendable, Hashable {
     /// A queue name: letters, digits, `-`, `_`, `.`; 1–64 characters (it becomes part of every key).
     public static func validate(_ queue: String) throws(QueueError) {
         // By bytes, not Characters: Unicode property lookups are a cold, long path on every enqueue.
-        let valid = (1...64).contains(queue.utf8.count) && queue.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b == 0x2E
-        }
+        let valid =
+            (1...64).contains(queue.utf8.count)
+            && queue.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b == 0x2E
+            }
         guard valid else {
             throw QueueError(.invalidOptions, "queue name \"\(queue)\" must be 1-64 letters, digits, '-', '_' or '.'")
         }

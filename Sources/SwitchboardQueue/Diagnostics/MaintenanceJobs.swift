@@ -25,10 +25,12 @@ public enum MaintenanceJobs {
             for queue in try await inspector.queues() {
                 for finding in try await inspector.check(queue: queue, repair: p.repair) {
                     total += 1
-                    context.logger.warning("queue inconsistency", metadata: [
-                        "queue": "\(finding.queue)", "kind": "\(finding.kind)", "subject": "\(finding.subject)",
-                        "problem": "\(finding.problem)", "repair": "\(finding.repair ?? "none")",
-                    ])
+                    context.logger.warning(
+                        "queue inconsistency",
+                        metadata: [
+                            "queue": "\(finding.queue)", "kind": "\(finding.kind)", "subject": "\(finding.subject)",
+                            "problem": "\(finding.problem)", "repair": "\(finding.repair ?? "none")",
+                        ])
                 }
             }
             context.logger.info("queue check done", metadata: ["findings": "\(total)", "repaired": "\(p.repair)"])

@@ -148,7 +148,11 @@ struct StoredOptions: Codable, Sendable, Hashable {
         (self.retry, self.timeoutMs, self.lock, self.rate, self.concurrency) = (retry, timeoutMs, lock, rate, concurrency)
     }
 
-    enum CodingKeys: String, CodingKey { case retry, timeoutMs = "timeout_ms", lock, rate, concurrency, join }
+    enum CodingKeys: String, CodingKey {
+        case retry
+        case timeoutMs = "timeout_ms"
+        case lock, rate, concurrency, join
+    }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

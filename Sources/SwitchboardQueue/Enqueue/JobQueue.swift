@@ -95,7 +95,11 @@ public struct JobQueue: Sendable {
             for job in jobs { ids += job.options.debounce == nil ? try await enqueue(jobs: [job]) : [try await enqueueDebounced(job)] }
             return ids
         }
-        struct Call { var queue: String; var count: Int; var arguments: [RedisArgument] }
+        struct Call {
+            var queue: String
+            var count: Int
+            var arguments: [RedisArgument]
+        }
         var calls: [Call] = []
         var ids: [String] = []
         ids.reserveCapacity(jobs.count)
@@ -132,7 +136,8 @@ public struct JobQueue: Sendable {
             arguments[2] = .int(call.count)
             return (
                 keys: [.string(k.ready), .string(k.scheduled), .string(k.doorbell), .string(k.waiters), .string(k.active), .string(k.paused)],
-                arguments: arguments)
+                arguments: arguments
+            )
         }
         // The registry of queue names (for ops) is a key of its own, outside the queue's slot, so it cannot be in the
         // script; each process adds a name once, not on every enqueue.

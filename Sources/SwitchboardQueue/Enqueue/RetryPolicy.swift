@@ -38,7 +38,11 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
         return overflow ? capMs : min(capMs, scaled)
     }
 
-    enum CodingKeys: String, CodingKey { case maxAttempts = "max_attempts", baseMs = "base_ms", capMs = "cap_ms" }
+    enum CodingKeys: String, CodingKey {
+        case maxAttempts = "max_attempts"
+        case baseMs = "base_ms"
+        case capMs = "cap_ms"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -85,7 +85,8 @@ extension QueueInspector {
             let values = (reply.array ?? []).map { $0.string ?? "" }
             var i = 0
             while i + 3 < values.count {
-                findings.append(QueueFinding(kind: values[i], queue: queue, subject: values[i + 1], problem: values[i + 2], repair: repair ? values[i + 3] : nil))
+                findings.append(
+                    QueueFinding(kind: values[i], queue: queue, subject: values[i + 1], problem: values[i + 2], repair: repair ? values[i + 3] : nil))
                 i += 4
             }
         }

@@ -97,7 +97,9 @@ public struct QueueInspector: Sendable {
         let active = QueueKeys(queue: queue).active
         var cursor = "0"
         repeat {
-            let reply = try await redis.command(["ZSCAN", .string(active), .string(cursor), "MATCH", .string(Self.globEscaped(id) + "|*"), "COUNT", 1000]).array ?? []
+            let reply =
+                try await redis.command(["ZSCAN", .string(active), .string(cursor), "MATCH", .string(Self.globEscaped(id) + "|*"), "COUNT", 1000])
+                .array ?? []
             guard reply.count == 2, let next = reply[0].string else { throw RedisError(.protocolError, "ZSCAN answered with an unexpected shape") }
             cursor = next
             let members = (reply[1].array ?? []).compactMap(\.string)
@@ -167,7 +169,8 @@ public struct QueueInspector: Sendable {
             i += 2
         }
         if ids.isEmpty { return [] }
-        let records = try await redis.pipeline(ids.map { ["HMGET", .string(QueueKeys.worker($0.0)), "pid", "queues", "concurrency", "busy", "jobs", "beat_ms"] })
+        let records = try await redis.pipeline(
+            ids.map { ["HMGET", .string(QueueKeys.worker($0.0)), "pid", "queues", "concurrency", "busy", "jobs", "beat_ms"] })
         let time = try await redis.command(["TIME"]).array ?? []
         let now = (time.first?.int ?? 0) * 1000 + (time.last?.int ?? 0) / 1000
         return zip(ids, records).map { entry, reply in
@@ -192,7 +195,9 @@ public struct QueueInspector: Sendable {
     @discardableResult
     public func resume(queue: String) async throws -> Bool {
         let k = QueueKeys(queue: queue)
-        let replies = try await redis.pipeline([["DEL", .string(k.paused)], ["LPUSH", .string(k.doorbell), 1], ["LTRIM", .string(k.doorbell), 0, 63]])
+        let replies = try await redis.pipeline([
+            ["DEL", .string(k.paused)], ["LPUSH", .string(k.doorbell), 1], ["LTRIM", .string(k.doorbell), 0, 63],
+        ])
         return replies[0].int == 1
     }
 
@@ -205,10 +210,13 @@ public struct QueueInspector: Sendable {
             throw QueueError(.invalidOptions, "state \"\(state)\" cannot be purged; use one of \(Self.purgeableStates.joined(separator: ", "))")
         }
         let k = QueueKeys(queue: queue)
-        let key = [ "ready": k.ready, "scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done ][state]!
+        let key = ["ready": k.ready, "scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done][state]!
         var total = 0
         while true {
-            let n = try await redis.evaluate(QueueScripts.purge, keys: [.string(key)], arguments: [.string(k.prefix), .string(state == "ready" ? "list" : "zset"), 1000]).int ?? 0
+            let n =
+                try await redis.evaluate(
+                    QueueScripts.purge, keys: [.string(key)], arguments: [.string(k.prefix), .string(state == "ready" ? "list" : "zset"), 1000]
+                ).int ?? 0
             total += Int(n)
             if n == 0 { return total }
         }
@@ -229,7 +237,9 @@ public struct QueueInspector: Sendable {
                     ids = members.compactMap { $0.string.flatMap(LeaseMember.init)?.jobID }
                 default:
                     let key = ["scheduled": k.scheduled, "retry": k.retry, "dead": k.dead, "done": k.done][state]
-                    guard let key else { throw QueueError(.invalidOptions, "unknown state \"\(state)\"; use ready, scheduled, active, retry, dead or done") }
+                    guard let key else {
+                        throw QueueError(.invalidOptions, "unknown state \"\(state)\"; use ready, scheduled, active, retry, dead or done")
+                    }
                     ids = (try await redis.command(["ZREVRANGE", .string(key), 0, .int(scan - 1)]).array ?? []).compactMap(\.string)
                 }
                 candidates += ids.map { (queue, $0) }
@@ -264,8 +274,10 @@ public struct QueueInspector: Sendable {
     /// A fan-in's state (``JobContext/enqueueOnSuccess(members:thenJoin:)``), from its record in the joining job's
     /// queue; nil before its first member arrived, or 7 days after its last change.
     public func join(_ id: String, queue: String) async throws -> JoinSnapshot? {
-        let f = try await redis.command(
-            ["HMGET", .string(QueueKeys(queue: queue).prefix + "join:" + id), "state", "n", "arrived", "job", "failed_member", "reason"]).array ?? []
+        let f =
+            try await redis.command(
+                ["HMGET", .string(QueueKeys(queue: queue).prefix + "join:" + id), "state", "n", "arrived", "job", "failed_member", "reason"]).array
+            ?? []
         guard let state = f.first?.string else { return nil }
         func text(_ i: Int) -> String? { f.indices.contains(i) ? f[i].string : nil }
         return JoinSnapshot(

@@ -83,8 +83,10 @@ final class CompletionBatcher: Sendable {
                 do {
                     let reply = try await redis.evaluate(
                         QueueScripts.complete, keys: [.string(keys.active), .string(keys.done)],
-                        arguments: [.string(keys.prefix), .string(utcDay()), .string(queue), .int(retention.count), .int(retention.age.milliseconds),
-                                    .int(relayGrace.milliseconds), .string(workerID)]
+                        arguments: [
+                            .string(keys.prefix), .string(utcDay()), .string(queue), .int(retention.count), .int(retention.age.milliseconds),
+                            .int(relayGrace.milliseconds), .string(workerID),
+                        ]
                             + chunk.flatMap {
                                 [RedisArgument.string($0.job.id), .string($0.job.token), .bytes($0.successors), .string($0.job.uniqueMode)]
                             })

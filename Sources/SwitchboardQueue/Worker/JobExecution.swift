@@ -47,7 +47,8 @@ struct JobExecution: Sendable {
         do {
             if let failure { throw failure }
             guard let runner = worker.registry.runner(for: job.name) else {
-                throw QueueError(.unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(worker.registry.jobNames.joined(separator: ", ")))")
+                throw QueueError(
+                    .unknownJob, "no handler for \"\(job.name)\" in this worker (it runs: \(worker.registry.jobNames.joined(separator: ", ")))")
             }
             try await runner(job.payload, context)
         } catch {
@@ -81,7 +82,8 @@ struct JobExecution: Sendable {
                 jobLogger.logger.info("handed back to ready at shutdown")
                 worker.metrics.finished(queue: job.queue, name: job.name, outcome: "handed_back")
             } else if let failure {
-                let reason = timedOut
+                let reason =
+                    timedOut
                     ? QueueError(.timedOut, "the handler ran past its timeout of \(Duration.milliseconds(job.options.timeoutMs)) and was cancelled")
                     : failure
                 let outcome = try await fail(job, error: reason)
@@ -121,9 +123,11 @@ struct JobExecution: Sendable {
         }
         let reply = try await worker.redis.evaluate(
             QueueScripts.fail, keys: [.string(keys.active), .string(keys.retry), .string(keys.dead)],
-            arguments: [.string(keys.prefix), .string(job.id), .string(job.token), .string(String(describe(error).prefix(500))),
-                        .int(delay), .string(utcDay()), .int(worker.options.deadRetention.count), .int(worker.options.deadRetention.age.milliseconds),
-                        .string(worker.options.workerID)])
+            arguments: [
+                .string(keys.prefix), .string(job.id), .string(job.token), .string(String(describe(error).prefix(500))),
+                .int(delay), .string(utcDay()), .int(worker.options.deadRetention.count), .int(worker.options.deadRetention.age.milliseconds),
+                .string(worker.options.workerID),
+            ])
         return reply.string ?? "refused (stale token)"
     }
 }

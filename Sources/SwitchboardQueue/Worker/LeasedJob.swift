@@ -44,9 +44,10 @@ struct LeasedJob: Sendable {
                 stored = OptionsCache.options(for: options)
                 last = (options, stored)
             }
-            jobs.append(LeasedJob(
-                queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: stored.retry.maxAttempts, name: name,
-                payload: payload, options: stored, readyAtMs: ready, collected: reply[i + 7].bytes, uniqueMode: unique))
+            jobs.append(
+                LeasedJob(
+                    queue: queue, id: id, token: String(token), attempt: Int(attempt), maxAttempts: stored.retry.maxAttempts, name: name,
+                    payload: payload, options: stored, readyAtMs: ready, collected: reply[i + 7].bytes, uniqueMode: unique))
             i += fieldCount
         }
         return (wait, jobs)
@@ -88,7 +89,8 @@ enum OptionsCache {
 
     static func options(for bytes: [UInt8]) -> StoredOptions {
         if let hit = decoded.withLock({ $0[Key(bytes: bytes)] }) { return hit }
-        let parsed = (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes)))
+        let parsed =
+            (try? JSONDecoder().decode(StoredOptions.self, from: Data(bytes)))
             ?? StoredOptions(retry: .default, timeoutMs: StoredOptions.defaultTimeoutMs)
         decoded.withLock { c in
             if c.count >= 256 { c.removeAll() }

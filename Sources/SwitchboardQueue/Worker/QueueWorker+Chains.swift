@@ -43,8 +43,9 @@ extension QueueWorker {
     /// One page of one queue's outbox; returns how many entries it claimed.
     private func sweepOutbox(_ queue: String) async -> Int {
         let keys = QueueKeys(queue: queue)
-        guard let reply = try? await redis.evaluate(
-            QueueScripts.outbox, keys: [.string(keys.outbox), .string(keys.outboxDue)], arguments: ["claim", 100, 30_000]),
+        guard
+            let reply = try? await redis.evaluate(
+                QueueScripts.outbox, keys: [.string(keys.outbox), .string(keys.outboxDue)], arguments: ["claim", 100, 30_000]),
             let items = reply.array, !items.isEmpty
         else { return 0 }
         var due: [Successor] = []

@@ -160,10 +160,14 @@ public final class QueueWorker: Service, Sendable {
         let keys = QueueKeys(queue: queue)
         let reply = try connection.evaluate(
             QueueScripts.take,
-            keys: [.string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused),
-                   .string(keys.doorbell), .string(keys.waiters), .string(keys.inbox(options.workerID))],
-            arguments: [.string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay()),
-                        .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds), .string(waiting ? "1" : "0")])
+            keys: [
+                .string(keys.ready), .string(keys.scheduled), .string(keys.retry), .string(keys.active), .string(keys.dead), .string(keys.paused),
+                .string(keys.doorbell), .string(keys.waiters), .string(keys.inbox(options.workerID)),
+            ],
+            arguments: [
+                .string(keys.prefix), .int(count), .int(options.leaseDuration.milliseconds), .string(options.workerID), .string(utcDay()),
+                .int(options.deadRetention.count), .int(options.deadRetention.age.milliseconds), .string(waiting ? "1" : "0"),
+            ])
         guard let list = reply.array else { throw QueueError(.unexpectedReply, "take returned \(reply)") }
         return try LeasedJob.parse(list, queue: queue)
     }
@@ -214,7 +218,8 @@ public final class QueueWorker: Service, Sendable {
             do {
                 let reply = try await redis.evaluate(
                     QueueScripts.extend, keys: [.string(keys.active)],
-                    arguments: [.int(options.leaseDuration.milliseconds), .string(options.workerID)] + mine.flatMap { [.string($0.id), .string($0.token)] })
+                    arguments: [.int(options.leaseDuration.milliseconds), .string(options.workerID)]
+                        + mine.flatMap { [.string($0.id), .string($0.token)] })
                 markLost((reply.array ?? []).compactMap(\.string), checked: Dictionary(mine.map { ($0.id, $0.token) }) { _, last in last })
             } catch {
                 logger.info("heartbeat failed; leases lapse if Redis stays unreachable", metadata: ["error": "\(error)"])
@@ -248,7 +253,9 @@ public final class QueueWorker: Service, Sendable {
     }
 
     private func removeHeartbeat() async {
-        _ = try? await redis.pipeline([["DEL", .string(QueueKeys.worker(options.workerID))], ["ZREM", .string(QueueKeys.workers), .string(options.workerID)]])
+        _ = try? await redis.pipeline([
+            ["DEL", .string(QueueKeys.worker(options.workerID))], ["ZREM", .string(QueueKeys.workers), .string(options.workerID)],
+        ])
     }
 
     /// Every 100 ms: cancels handlers past their soft timeout, and reports those past their hard timeout.

@@ -4,7 +4,8 @@ import SwitchboardQueue
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Find (and with --repair, fix) inconsistencies: ids without job data, jobs in two states or none, active jobs whose worker is gone, dangling unique keys.",
+        abstract:
+            "Find (and with --repair, fix) inconsistencies: ids without job data, jobs in two states or none, active jobs whose worker is gone, dangling unique keys.",
         discussion: """
             Each finding is confirmed atomically before it is reported, and each repair acts only on what is still
             wrong, so check is safe while workers run. Repairs: an id without data leaves its state; a job in two
@@ -52,9 +53,13 @@ struct CheckCommand: AsyncParsableCommand {
             print("checked \(report.queuesChecked) queue\(report.queuesChecked == 1 ? "" : "s"): consistent")
         } else {
             let headers = ["QUEUE", "KIND", "JOB OR KEY", "PROBLEM"] + (repair ? ["REPAIR"] : [])
-            print(Table(headers: headers, rows: report.findings.map { f in
-                [f.queue, f.kind, f.subject, f.problem] + (repair ? [f.repair ?? ""] : [])
-            }).render())
+            print(
+                Table(
+                    headers: headers,
+                    rows: report.findings.map { f in
+                        [f.queue, f.kind, f.subject, f.problem] + (repair ? [f.repair ?? ""] : [])
+                    }
+                ).render())
             let n = report.findings.count
             print(repair ? "repaired \(n) finding\(n == 1 ? "" : "s")" : "\(n) finding\(n == 1 ? "" : "s"); run with --repair to fix")
         }

@@ -50,13 +50,17 @@ struct QueuesCommand: AsyncParsableCommand {
             return out
         }
         if ops.json { return print(try jsonText(stats)) }
-        print(Table(
-            headers: ["QUEUE", "READY", "SCHEDULED", "ACTIVE", "RETRY", "DEAD", "LATENCY", "PROCESSED", "FAILED", "PAUSED", "OUTBOX"],
-            rows: stats.map {
-                [$0.queue, "\($0.ready)", "\($0.scheduled)", "\($0.active)", "\($0.retry)", "\($0.dead)",
-                 DurationText.format(.milliseconds($0.latencyMs)), "\($0.processedToday)", "\($0.failedToday)", $0.paused ? "yes" : "no",
-                 "\($0.outbox)"]
-            }).render())
+        print(
+            Table(
+                headers: ["QUEUE", "READY", "SCHEDULED", "ACTIVE", "RETRY", "DEAD", "LATENCY", "PROCESSED", "FAILED", "PAUSED", "OUTBOX"],
+                rows: stats.map {
+                    [
+                        $0.queue, "\($0.ready)", "\($0.scheduled)", "\($0.active)", "\($0.retry)", "\($0.dead)",
+                        DurationText.format(.milliseconds($0.latencyMs)), "\($0.processedToday)", "\($0.failedToday)", $0.paused ? "yes" : "no",
+                        "\($0.outbox)",
+                    ]
+                }
+            ).render())
     }
 }
 
@@ -64,7 +68,9 @@ struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
         abstract: "Everything about one job: parameters, state, attempts, lease holder, fencing token, error history.",
-        discussion: "Exits 1 when no queue holds the job.\n\nExamples:\n  switchboard job 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710\n  switchboard job 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710 --json")
+        discussion:
+            "Exits 1 when no queue holds the job.\n\nExamples:\n  switchboard job 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710\n  switchboard job 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710 --json"
+    )
 
     @Argument(help: "The job id (as enqueue printed it).")
     var id: String
@@ -95,7 +101,9 @@ struct JobCommand: AsyncParsableCommand {
             return try await inspector.job(id, queue: queue)
         }
         guard let job else {
-            printError("error: no job \(id)\(queue.map { " in queue \($0)" } ?? " in any queue"); it may have finished (finished jobs are deleted unless done-retention is on)")
+            printError(
+                "error: no job \(id)\(queue.map { " in queue \($0)" } ?? " in any queue"); it may have finished (finished jobs are deleted unless done-retention is on)"
+            )
             throw ExitCode(1)
         }
         let decoder = JSONDecoder()
@@ -120,7 +128,9 @@ struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
         abstract: "Move dead jobs back to ready with a fresh attempt budget (their error history is kept).",
-        discussion: "Exits 1 if any id was not a dead job.\n\nExamples:\n  switchboard retry 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710\n  switchboard retry --all-dead --queue default")
+        discussion:
+            "Exits 1 if any id was not a dead job.\n\nExamples:\n  switchboard retry 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710\n  switchboard retry --all-dead --queue default"
+    )
 
     @Argument(help: "Job ids.")
     var ids: [String] = []
@@ -166,7 +176,10 @@ func steerDeadJobs(
     ids: [String], all: Bool, queue: String?, json: Bool, verb: String,
     _ action: @escaping (QueueInspector, String, String) async throws -> Bool
 ) async throws {
-    struct Outcome: Encodable { var done: [String] = []; var notDead: [String] = [] }
+    struct Outcome: Encodable {
+        var done: [String] = []
+        var notDead: [String] = []
+    }
     let outcome = try await withOpsRedis { redis -> Outcome in
         let inspector = QueueInspector(redis: redis)
         var outcome = Outcome()
@@ -211,12 +224,16 @@ struct WorkersCommand: AsyncParsableCommand {
     func run() async throws {
         let workers = try await withOpsRedis { try await QueueInspector(redis: $0).workers() }
         if ops.json { return print(try jsonText(workers)) }
-        print(Table(
-            headers: ["ID", "PID", "HOST", "QUEUES", "BUSY", "HEARTBEAT", "STATUS"],
-            rows: workers.map {
-                [$0.id, "\($0.pid)", $0.host, $0.queues.joined(separator: ","), "\($0.busy)/\($0.concurrency)",
-                 DurationText.format(.milliseconds($0.heartbeatAgeMs)) + " ago", $0.dead ? "DEAD" : "alive"]
-            }).render())
+        print(
+            Table(
+                headers: ["ID", "PID", "HOST", "QUEUES", "BUSY", "HEARTBEAT", "STATUS"],
+                rows: workers.map {
+                    [
+                        $0.id, "\($0.pid)", $0.host, $0.queues.joined(separator: ","), "\($0.busy)/\($0.concurrency)",
+                        DurationText.format(.milliseconds($0.heartbeatAgeMs)) + " ago", $0.dead ? "DEAD" : "alive",
+                    ]
+                }
+            ).render())
     }
 }
 

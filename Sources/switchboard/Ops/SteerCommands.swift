@@ -67,7 +67,8 @@ struct PurgeCommand: AsyncParsableCommand {
     func validate() throws {
         try validateQueueName(queue)
         guard QueueInspector.purgeableStates.contains(state) else {
-            throw ValidationError("--state must be one of \(QueueInspector.purgeableStates.joined(separator: ", ")) (active jobs are held by workers)")
+            throw ValidationError(
+                "--state must be one of \(QueueInspector.purgeableStates.joined(separator: ", ")) (active jobs are held by workers)")
         }
         if !yes && isatty(STDIN_FILENO) != 1 {
             throw ValidationError("purge deletes jobs for good and stdin is not a terminal to confirm on; add --yes to purge anyway")
@@ -77,7 +78,8 @@ struct PurgeCommand: AsyncParsableCommand {
     func run() async throws {
         if !yes {
             let counts = try await withOpsRedis { try await QueueInspector(redis: $0).stats(queue: queue) }
-            let n = ["ready": counts.ready, "scheduled": counts.scheduled, "retry": counts.retry, "dead": counts.dead, "done": counts.done][state] ?? 0
+            let n =
+                ["ready": counts.ready, "scheduled": counts.scheduled, "retry": counts.retry, "dead": counts.dead, "done": counts.done][state] ?? 0
             print("Delete \(n) \(state) jobs of queue \(queue) for good? [y/N] ", terminator: "")
             guard let answer = readLine(), answer.lowercased() == "y" || answer.lowercased() == "yes" else {
                 print("nothing deleted")
@@ -133,16 +135,24 @@ struct JobsCommand: AsyncParsableCommand {
         }
         if ops.json {
             let decoder = JSONDecoder()
-            return print(try jsonText(jobs.map {
-                Row(id: $0.id, queue: $0.queue, name: $0.name, state: $0.state, attempt: $0.attempt, maxAttempts: $0.maxAttempts,
-                    args: try? decoder.decode(JSONValue.self, from: Data($0.payload)))
-            }))
+            return print(
+                try jsonText(
+                    jobs.map {
+                        Row(
+                            id: $0.id, queue: $0.queue, name: $0.name, state: $0.state, attempt: $0.attempt, maxAttempts: $0.maxAttempts,
+                            args: try? decoder.decode(JSONValue.self, from: Data($0.payload)))
+                    }))
         }
-        if jobs.isEmpty { print("no jobs") }
-        else {
-            print(Table(headers: ["ID", "QUEUE", "STATE", "NAME", "ATTEMPT"], rows: jobs.map {
-                [$0.id, $0.queue, $0.state, $0.name, "\($0.attempt)/\($0.maxAttempts)"]
-            }).render())
+        if jobs.isEmpty {
+            print("no jobs")
+        } else {
+            print(
+                Table(
+                    headers: ["ID", "QUEUE", "STATE", "NAME", "ATTEMPT"],
+                    rows: jobs.map {
+                        [$0.id, $0.queue, $0.state, $0.name, "\($0.attempt)/\($0.maxAttempts)"]
+                    }
+                ).render())
         }
     }
 }

@@ -54,7 +54,9 @@ struct TopCommand: AsyncParsableCommand {
     }
 
     /// One frame: queues with jobs/s since the last frame, then workers.
-    static func screen(_ inspector: QueueInspector, previous: [String: Int64], elapsed: Duration) async throws -> (text: String, processed: [String: Int64]) {
+    static func screen(_ inspector: QueueInspector, previous: [String: Int64], elapsed: Duration) async throws -> (
+        text: String, processed: [String: Int64]
+    ) {
         var processed: [String: Int64] = [:]
         var rows: [[String]] = []
         var hidden = 0
@@ -67,14 +69,21 @@ struct TopCommand: AsyncParsableCommand {
                 hidden += 1
                 continue
             }
-            rows.append([queue, "\(s.ready)", "\(s.scheduled)", "\(s.active)", "\(s.retry)", "\(s.dead)",
-                         rate.map { String(Int($0.rounded())) } ?? "-", DurationText.format(.milliseconds(s.latencyMs)), s.paused ? "paused" : ""])
+            rows.append([
+                queue, "\(s.ready)", "\(s.scheduled)", "\(s.active)", "\(s.retry)", "\(s.dead)",
+                rate.map { String(Int($0.rounded())) } ?? "-", DurationText.format(.milliseconds(s.latencyMs)), s.paused ? "paused" : "",
+            ])
         }
         let workers = try await inspector.workers().filter { !$0.dead }
         let queuesTable = Table(headers: ["QUEUE", "READY", "SCHED", "ACTIVE", "RETRY", "DEAD", "JOBS/S", "LATENCY", ""], rows: rows).render()
         let workersTable = Table(
             headers: ["WORKER", "PID", "QUEUES", "BUSY", "HEARTBEAT"],
-            rows: workers.map { [$0.id, "\($0.pid)", $0.queues.joined(separator: ","), "\($0.busy)/\($0.concurrency)", DurationText.format(.milliseconds($0.heartbeatAgeMs)) + " ago"] }
+            rows: workers.map {
+                [
+                    $0.id, "\($0.pid)", $0.queues.joined(separator: ","), "\($0.busy)/\($0.concurrency)",
+                    DurationText.format(.milliseconds($0.heartbeatAgeMs)) + " ago",
+                ]
+            }
         ).render()
         let note = hidden > 0 ? "\n(\(hidden) empty idle queues not shown)" : ""
         return ("switchboard top\n\n" + queuesTable + note + "\n\n" + workersTable, processed)

@@ -47,12 +47,15 @@ struct WorkerSupervisor: Service {
                 child.killIfStillRunning(after: grace + .seconds(15))
             }
             if isShuttingDown {
-                logger.info("worker process stopped", metadata: ["slot": "\(slot)", "pid": "\(child.pid)", "status": "\(describeWaitStatus(status))"])
+                logger.info(
+                    "worker process stopped", metadata: ["slot": "\(slot)", "pid": "\(child.pid)", "status": "\(describeWaitStatus(status))"])
                 return
             }
             let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
             if exitCode == 2 || exitCode == 78 {
-                logger.error("worker process cannot start (bad options or configuration); not restarting", metadata: ["slot": "\(slot)", "status": "\(describeWaitStatus(status))"])
+                logger.error(
+                    "worker process cannot start (bad options or configuration); not restarting",
+                    metadata: ["slot": "\(slot)", "status": "\(describeWaitStatus(status))"])
                 throw SupervisorError("worker process exited with status \(exitCode): fix the options or configuration printed above")
             }
             if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }

@@ -59,14 +59,18 @@ struct ChainTests {
         let set = "chain:\(queue)"
         var options = fastWorkerOptions(queue: queue)
         options.queues = [queue]
-        try await withWorker(redis: redis, options: options, register: { registry in
-            registry.register(FlakyParent.self) { p, context in
-                try context.enqueueOnSuccess(DiagnosticJobs.Chain(set: p.set, steps: 1, from: context.id), options: .init(queue: queue))
-                if context.attempt < 3 { throw DiagnosticJobs.PlannedFailure(attempt: context.attempt) }
+        try await withWorker(
+            redis: redis, options: options,
+            register: { registry in
+                registry.register(FlakyParent.self) { p, context in
+                    try context.enqueueOnSuccess(DiagnosticJobs.Chain(set: p.set, steps: 1, from: context.id), options: .init(queue: queue))
+                    if context.attempt < 3 { throw DiagnosticJobs.PlannedFailure(attempt: context.attempt) }
+                }
             }
-        }) { _ in
+        ) { _ in
             try await JobQueue(redis: redis).enqueue(
-                FlakyParent(set: set), options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 5, base: .milliseconds(10), cap: .milliseconds(20))))
+                FlakyParent(set: set),
+                options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 5, base: .milliseconds(10), cap: .milliseconds(20))))
             try await expectEventually(timeout: .seconds(20)) { try await chainRecord(set, redis: redis).runs >= 1 }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -121,9 +125,13 @@ struct ChainTests {
         try await Task.sleep(for: .seconds(7))  // a duplicate relay would come from a sweep: give one time to happen
         let record = try await chainRecord(set, redis: redis)
         let childrenPerParent = Dictionary(grouping: record.parent.keys, by: { record.parent[$0]! }).mapValues(\.count)
-        print("chain with SIGKILL \(fault): \(parents) parents, \(record.parent.count) successors, \(record.runs) runs in all (\(record.runs - Int64(2 * parents)) re-runs of jobs in flight at the kill), all done \(took) after enqueue")
+        print(
+            "chain with SIGKILL \(fault): \(parents) parents, \(record.parent.count) successors, \(record.runs) runs in all (\(record.runs - Int64(2 * parents)) re-runs of jobs in flight at the kill), all done \(took) after enqueue"
+        )
         #expect(FileManager.default.fileExists(atPath: marker), "the fault never fired")
-        #expect(childrenPerParent.count == parents && childrenPerParent.values.allSatisfy { $0 == 1 }, "a successor was lost or doubled: \(childrenPerParent.values.sorted())")
+        #expect(
+            childrenPerParent.count == parents && childrenPerParent.values.allSatisfy { $0 == 1 },
+            "a successor was lost or doubled: \(childrenPerParent.values.sorted())")
         #expect(try await redis.command(["HLEN", .string(QueueKeys(queue: a).outbox)]).int == 0)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(output.contains("relaying successors left in an outbox"), "the restarted child's sweep relayed the crashed one's successor")

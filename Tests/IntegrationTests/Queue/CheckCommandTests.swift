@@ -65,9 +65,10 @@ struct CheckCommandTests {
         #expect(found.status == 1)
         let report = try findings(found)
         let bySubject = Dictionary(report.map { ($0["subject"] as? String ?? "", $0["kind"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
-        #expect(bySubject == [
-            "ghost-1": "orphan-id", held: "no-lease-holder", twice: "two-states", "lost": "dangling-unique", stranded: "stranded",
-        ])
+        #expect(
+            bySubject == [
+                "ghost-1": "orphan-id", held: "no-lease-holder", twice: "two-states", "lost": "dangling-unique", stranded: "stranded",
+            ])
         #expect(report.allSatisfy { $0["repair"] == nil })
         #expect(try await snapshot(redis, queue) == planted)  // checking alone changes nothing
 
@@ -77,11 +78,13 @@ struct CheckCommandTests {
 
         let repaired = try await runSwitchboard(["check", "--queue", queue, "--repair", "--json"])
         #expect(repaired.status == 0)
-        let actions = Dictionary(try findings(repaired).map { ($0["subject"] as? String ?? "", $0["repair"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
-        #expect(actions == [
-            "ghost-1": "removed from ready", held: "returned to ready", twice: "kept in ready only", "lost": "key deleted",
-            stranded: "added to ready",
-        ])
+        let actions = Dictionary(
+            try findings(repaired).map { ($0["subject"] as? String ?? "", $0["repair"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
+        #expect(
+            actions == [
+                "ghost-1": "removed from ready", held: "returned to ready", twice: "kept in ready only", "lost": "key deleted",
+                stranded: "added to ready",
+            ])
 
         let again = try await runSwitchboard(["check", "--queue", queue, "--json"])
         #expect(again.status == 0)

@@ -50,17 +50,26 @@ struct ConcurrencyLimitTests {
     @Test func ninetyJobsOverThreeKeysRunAtMostThreeAtOnceEach() async throws {
         let redis = try makeRedis(connections: 12)
         let queue = uniqueQueueName("conc")
-        struct Run: Sendable { let key: String; let start: ContinuousClock.Instant; let end: ContinuousClock.Instant; let attempt: Int }
+        struct Run: Sendable {
+            let key: String
+            let start: ContinuousClock.Instant
+            let end: ContinuousClock.Instant
+            let attempt: Int
+        }
         let runs = Mutex<[Run]>([])
         let keys = (0..<3).map { "tenant-\($0)-\(queue.suffix(6))" }
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16), register: { r in
-            r.register(SlotLimited.self) { p, context in
-                let start = ContinuousClock.now
-                try await Task.sleep(for: .milliseconds(p.ms))
-                runs.withLock { $0.append(Run(key: p.key, start: start, end: .now, attempt: context.attempt)) }
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16),
+            register: { r in
+                r.register(SlotLimited.self) { p, context in
+                    let start = ContinuousClock.now
+                    try await Task.sleep(for: .milliseconds(p.ms))
+                    runs.withLock { $0.append(Run(key: p.key, start: start, end: .now, attempt: context.attempt)) }
+                }
             }
-        }) { _ in
-            try await JobQueue(redis: redis).enqueue(batch: (0..<90).map { SlotLimited(key: keys[$0 % 3], limit: 3, ms: 60) }, options: .init(queue: queue))
+        ) { _ in
+            try await JobQueue(redis: redis).enqueue(
+                batch: (0..<90).map { SlotLimited(key: keys[$0 % 3], limit: 3, ms: 60) }, options: .init(queue: queue))
             try await expectEventually(timeout: .seconds(60)) { runs.withLock { $0.count } == 90 }
         }
         let all = runs.withLock { $0 }

@@ -13,9 +13,12 @@ struct DebounceTests {
     {
         let redis = try makeRedis()
         let runs = Mutex<[(String, ContinuousClock.Instant)]>([])
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { r in
-            r.register(Marker.self) { p, _ in runs.withLock { $0.append((p.label, .now)) } }
-        }) { _ in
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue),
+            register: { r in
+                r.register(Marker.self) { p, _ in runs.withLock { $0.append((p.label, .now)) } }
+            }
+        ) { _ in
             try await body(JobQueue(redis: redis))
             try await expectEventually(timeout: .seconds(10)) { until(runs.withLock { $0 }) }
             try await Task.sleep(for: .milliseconds(300))  // and nothing more arrives
@@ -31,14 +34,16 @@ struct DebounceTests {
         let debounce = DebounceOptions(key: "conversation:1", window: .seconds(2), maxWait: .seconds(20))
         let stamps = Mutex<[ContinuousClock.Instant]>([])
         let ids = Mutex<Set<String>>([])
-        let runs = try await run(queue, { jobs in
-            for i in 0..<10 {
-                let id = try await jobs.enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce))
-                ids.withLock { _ = $0.insert(id) }
-                stamps.withLock { $0.append(.now) }
-                if i < 9 { try await Task.sleep(for: .milliseconds(300)) }
-            }
-        }, until: { !$0.isEmpty })
+        let runs = try await run(
+            queue,
+            { jobs in
+                for i in 0..<10 {
+                    let id = try await jobs.enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce))
+                    ids.withLock { _ = $0.insert(id) }
+                    stamps.withLock { $0.append(.now) }
+                    if i < 9 { try await Task.sleep(for: .milliseconds(300)) }
+                }
+            }, until: { !$0.isEmpty })
         let times = stamps.withLock { $0 }
         let widest = zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? .zero
         #expect(runs.count == 1, "widest gap between enqueues: \(widest)")
@@ -57,15 +62,19 @@ struct DebounceTests {
         // load one of over 1 s was seen) would end a burst before its max wait.
         let debounce = DebounceOptions(key: "conversation:2", window: .seconds(2), maxWait: .seconds(3))
         let started = ContinuousClock.now
-        let runs = try await run(queue, { jobs in
-            for i in 0..<100 {
-                try await jobs.enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce))
-                try await Task.sleep(until: started + .milliseconds(100 * (i + 1)))
-            }
-        }, until: { $0.last?.0 == "99" })
+        let runs = try await run(
+            queue,
+            { jobs in
+                for i in 0..<100 {
+                    try await jobs.enqueue(Marker(label: "\(i)"), options: .init(queue: queue, debounce: debounce))
+                    try await Task.sleep(until: started + .milliseconds(100 * (i + 1)))
+                }
+            }, until: { $0.last?.0 == "99" })
         let offsets = runs.map { ($0.at - started) }
         let gaps = zip(offsets, offsets.dropFirst()).map { $1 - $0 }
-        print("debounce stream: runs at \(offsets.map { String(format: "%.2f s", Double($0.components.attoseconds) / 1e18 + Double($0.components.seconds)) })")
+        print(
+            "debounce stream: runs at \(offsets.map { String(format: "%.2f s", Double($0.components.attoseconds) / 1e18 + Double($0.components.seconds)) })"
+        )
         // 10 s of enqueues: max wait releases one about every 3 s while they keep coming, then the window one more
         // (3 when a slow start under the suite's load lets the last enqueue join the third release).
         #expect((3...5).contains(runs.count))
@@ -96,12 +105,15 @@ struct DebounceTests {
         let queue = uniqueQueueName("debounce-collect")
         let debounce = DebounceOptions(key: "turn:\(queue)", window: .seconds(2), maxWait: .seconds(10), collect: true)
         let seen = Mutex<[(own: String, collected: [String])]>([])
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { r in
-            r.register(Marker.self) { p, context in
-                let all = try context.collected(Marker.self).map(\.label)
-                seen.withLock { $0.append((p.label, all)) }
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue),
+            register: { r in
+                r.register(Marker.self) { p, context in
+                    let all = try context.collected(Marker.self).map(\.label)
+                    seen.withLock { $0.append((p.label, all)) }
+                }
             }
-        }) { _ in
+        ) { _ in
             for i in 0..<5 {
                 try await JobQueue(redis: redis).enqueue(Marker(label: "m\(i)"), options: .init(queue: queue, debounce: debounce))
             }

@@ -49,15 +49,18 @@ struct JoinTests {
         let queue = uniqueQueueName("join-fail")
         let set = "chain:\(queue)"
         let joinID = Mutex<String?>(nil)
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { registry in
-            registry.register(FlakyParent.self) { p, context in
-                let good = try JobQueue.NewJob(DiagnosticJobs.Chain(set: p.set, steps: 1), options: .init(queue: context.queue))
-                let bad = try JobQueue.NewJob(DiagnosticJobs.Fail(times: 99), options: .init(queue: context.queue, retryPolicy: .never))
-                let join = try JobQueue.NewJob(DiagnosticJobs.Chain(set: p.set, steps: 1, joined: true), options: .init(queue: context.queue))
-                let id = try context.enqueueOnSuccess(members: [good, bad], thenJoin: join)
-                joinID.withLock { $0 = id }
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue),
+            register: { registry in
+                registry.register(FlakyParent.self) { p, context in
+                    let good = try JobQueue.NewJob(DiagnosticJobs.Chain(set: p.set, steps: 1), options: .init(queue: context.queue))
+                    let bad = try JobQueue.NewJob(DiagnosticJobs.Fail(times: 99), options: .init(queue: context.queue, retryPolicy: .never))
+                    let join = try JobQueue.NewJob(DiagnosticJobs.Chain(set: p.set, steps: 1, joined: true), options: .init(queue: context.queue))
+                    let id = try context.enqueueOnSuccess(members: [good, bad], thenJoin: join)
+                    joinID.withLock { $0 = id }
+                }
             }
-        }) { _ in
+        ) { _ in
             try await JobQueue(redis: redis).enqueue(FlakyParent(set: set), options: .init(queue: queue))
             try await expectEventually(timeout: .seconds(15)) {
                 guard let id = joinID.withLock({ $0 }) else { return false }

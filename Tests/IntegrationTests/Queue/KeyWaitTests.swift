@@ -19,13 +19,16 @@ struct KeyWaitTests {
         var processed = 0
         let clock = ContinuousClock()
         let started = clock.now
-        try await withWorker(redis: redis, options: options, register: { registry in
-            registry.register(Held.self) { p, _ in
-                let start = ContinuousClock.now
-                try await Task.sleep(for: .milliseconds(p.ms))
-                spans.withLock { $0.append((start, .now)) }
+        try await withWorker(
+            redis: redis, options: options,
+            register: { registry in
+                registry.register(Held.self) { p, _ in
+                    let start = ContinuousClock.now
+                    try await Task.sleep(for: .milliseconds(p.ms))
+                    spans.withLock { $0.append((start, .now)) }
+                }
             }
-        }) { worker in
+        ) { worker in
             let jobOptions = JobOptions(queue: queue, concurrency: concurrencyKey ? ConcurrencyLimit(key: key, limit: 1) : nil)
             let jobs = try (0..<5).map { _ in
                 var job = try JobQueue.NewJob(Held(key: key, ms: 1000), options: jobOptions)
@@ -45,7 +48,9 @@ struct KeyWaitTests {
     func waitersAreWokenByTheReleaseNotByPolling(concurrencyKey: Bool) async throws {
         let polling = try await run(waitForKeys: false, concurrencyKey: concurrencyKey)
         let waiting = try await run(waitForKeys: true, concurrencyKey: concurrencyKey)
-        print("five 1 s jobs on one \(concurrencyKey ? "concurrency key" : "lock"): polling \(polling.took), \(polling.bounces) bounces; waiting \(waiting.took), \(waiting.bounces) bounces")
+        print(
+            "five 1 s jobs on one \(concurrencyKey ? "concurrency key" : "lock"): polling \(polling.took), \(polling.bounces) bounces; waiting \(waiting.took), \(waiting.bounces) bounces"
+        )
         #expect(polling.overlaps == 0 && waiting.overlaps == 0, "two jobs held the key at once")
         // Each wait is 5 s before the safety timer: finishing in well under 4 × 5 s means the releases woke them.
         #expect(waiting.took < .seconds(12), "the waiters were not woken by the releases: \(waiting.took)")

@@ -43,7 +43,6 @@ struct LockTests {
         try await redis.shutdown()
     }
 
-
     @Test(.exclusive) func thirtyTwoSlotsOnTwoProcessesNeverHoldOneLockAtOnce() async throws {
         let redis = try makeRedis()
         let queue = uniqueQueueName("hammer")
@@ -68,7 +67,9 @@ struct LockTests {
         let intervals = holds.map { ($0[1], $0[2]) }.sorted { $0.0 < $1.0 }
         let overlaps = zip(intervals, intervals.dropFirst()).filter { $0.1 > $1.0 }.count  // a hold ending after the next began
         let refused = try await redis.command(["GET", .string(lock.prefix + "log:refused")]).int ?? 0
-        print("lock hammer: 32 slots on 2 processes for 20 s: \(holds.count) holds, fences \(fences.first ?? 0)…\(fences.last ?? 0), overlaps \(overlaps), refused writes \(refused)")
+        print(
+            "lock hammer: 32 slots on 2 processes for 20 s: \(holds.count) holds, fences \(fences.first ?? 0)…\(fences.last ?? 0), overlaps \(overlaps), refused writes \(refused)"
+        )
         #expect(holds.count > 200)
         #expect(zip(fences, fences.dropFirst()).allSatisfy { $0 < $1 }, "fencing numbers not strictly increasing")
         #expect(overlaps == 0, "two holders at once")
@@ -119,17 +120,25 @@ struct JobLockTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("locked")
         let key = "conversation:\(queue.suffix(8))"
-        struct Run: Sendable { let start: ContinuousClock.Instant; let end: ContinuousClock.Instant; let fence: Int64; let attempt: Int }
+        struct Run: Sendable {
+            let start: ContinuousClock.Instant
+            let end: ContinuousClock.Instant
+            let fence: Int64
+            let attempt: Int
+        }
         let runs = Mutex<[Run]>([])
         var options = fastWorkerOptions(queue: queue, concurrency: 8)
         options.queues = [queue]
-        try await withWorker(redis: redis, options: options, register: { registry in
-            registry.register(Held.self) { p, context in
-                let start = ContinuousClock.now
-                try await Task.sleep(for: .milliseconds(p.ms))
-                runs.withLock { $0.append(Run(start: start, end: .now, fence: context.lockFence ?? -1, attempt: context.attempt)) }
+        try await withWorker(
+            redis: redis, options: options,
+            register: { registry in
+                registry.register(Held.self) { p, context in
+                    let start = ContinuousClock.now
+                    try await Task.sleep(for: .milliseconds(p.ms))
+                    runs.withLock { $0.append(Run(start: start, end: .now, fence: context.lockFence ?? -1, attempt: context.attempt)) }
+                }
             }
-        }) { _ in
+        ) { _ in
             try await JobQueue(redis: redis).enqueue(batch: (0..<12).map { _ in Held(key: key, ms: 50) }, options: .init(queue: queue))
             try await expectEventually(timeout: .seconds(30)) { runs.withLock { $0.count } == 12 }
         }
@@ -156,16 +165,23 @@ struct PerKeyConcurrencyTests {
     @Test func twoHundredJobsOverTenKeysNeverRunTwiceAtOnceForAKey() async throws {
         let redis = try makeRedis(connections: 10)
         let queue = uniqueQueueName("perkey")
-        struct Run: Sendable { let key: String; let start: ContinuousClock.Instant; let end: ContinuousClock.Instant }
+        struct Run: Sendable {
+            let key: String
+            let start: ContinuousClock.Instant
+            let end: ContinuousClock.Instant
+        }
         let runs = Mutex<[Run]>([])
         let keys = (0..<10).map { "customer-\($0)-\(queue.suffix(6))" }
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16), register: { r in
-            r.register(Held.self) { p, _ in
-                let start = ContinuousClock.now
-                try await Task.sleep(for: .milliseconds(p.ms))
-                runs.withLock { $0.append(Run(key: p.key, start: start, end: .now)) }
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16),
+            register: { r in
+                r.register(Held.self) { p, _ in
+                    let start = ContinuousClock.now
+                    try await Task.sleep(for: .milliseconds(p.ms))
+                    runs.withLock { $0.append(Run(key: p.key, start: start, end: .now)) }
+                }
             }
-        }) { _ in
+        ) { _ in
             try await JobQueue(redis: redis).enqueue(batch: (0..<200).map { Held(key: keys[$0 % 10], ms: 20) }, options: .init(queue: queue))
             try await expectEventually(timeout: .seconds(60)) { runs.withLock { $0.count } == 200 }
         }

@@ -15,7 +15,8 @@ struct OpsCommandTests {
         let queue = uniqueQueueName("ops")
         let jobs = JobQueue(redis: redis)
         try await jobs.enqueue(batch: (0..<3).map { _ in DiagnosticJobs.Noop() }, options: .init(queue: queue))
-        let doomed = try await jobs.enqueue(batch: (0..<2).map { _ in DiagnosticJobs.Fail(times: 99) }, options: .init(queue: queue, retryPolicy: .never))
+        let doomed = try await jobs.enqueue(
+            batch: (0..<2).map { _ in DiagnosticJobs.Fail(times: 99) }, options: .init(queue: queue, retryPolicy: .never))
         let later = try await jobs.enqueue(DiagnosticJobs.Noop(), options: .init(queue: queue, delay: .seconds(600)))
         var options = fastWorkerOptions(queue: queue)
         options.concurrency = 2
@@ -92,7 +93,8 @@ struct OpsCommandTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("purge")
         let jobs = JobQueue(redis: redis)
-        let dead = try await jobs.enqueue(batch: (0..<3).map { _ in DiagnosticJobs.Fail(times: 9) }, options: .init(queue: queue, retryPolicy: .never))
+        let dead = try await jobs.enqueue(
+            batch: (0..<3).map { _ in DiagnosticJobs.Fail(times: 9) }, options: .init(queue: queue, retryPolicy: .never))
         try await jobs.enqueue(DiagnosticJobs.Noop(), options: .init(queue: queue, delay: .seconds(600)))
         try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue)) { _ in
             try await expectEventually { try await QueueInspector(redis: redis).stats(queue: queue).dead == 3 }
@@ -132,7 +134,8 @@ struct OpsCommandTests {
         }
         let command = "REDIS_URL=\(server.url) \(try TestEnvironment.switchboardBinary()) top --interval 300ms; echo TOP-EXIT=$?; sleep 60"
         // new-session forks the tmux server, which would hold an output pipe open for ever: give it /dev/null.
-        let created = try spawnWithCleanSignals(["/usr/bin/tmux", "-L", socket, "new-session", "-d", "-s", "top", "-x", "150", "-y", "30", command], outputPath: "/dev/null")
+        let created = try spawnWithCleanSignals(
+            ["/usr/bin/tmux", "-L", socket, "new-session", "-d", "-s", "top", "-x", "150", "-y", "30", command], outputPath: "/dev/null")
         #expect(await waitForChild(created) == 0)
         var screen = ""
         try await expectEventually(timeout: .seconds(15)) {

@@ -11,7 +11,8 @@ struct QueueDeliveryTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("batch")
         let set = "probe:\(queue)"
-        let ids = try await JobQueue(redis: redis).enqueue(batch: (0..<1200).map { _ in DiagnosticJobs.Probe(ms: 0, set: set) }, options: .init(queue: queue))
+        let ids = try await JobQueue(redis: redis).enqueue(
+            batch: (0..<1200).map { _ in DiagnosticJobs.Probe(ms: 0, set: set) }, options: .init(queue: queue))
         #expect(ids.count == 1200)
         #expect(Set(ids).count == 1200)
         let inspector = QueueInspector(redis: redis)
@@ -70,7 +71,8 @@ struct QueueDeliveryTests {
         let clock = ContinuousClock()
         let started = clock.now
         var recovery = Duration.zero
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, c in log.record(c) } }) { _ in
+        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, c in log.record(c) } })
+        { _ in
             try await expectEventually { log.count == 1 }
             recovery = clock.now - started  // (not after the worker's shutdown, which takes up to a second more)
         }
@@ -236,7 +238,8 @@ struct QueueDeliveryTests {
         let jobs = JobQueue(redis: redis)
         let plain = try await jobs.enqueue(Marker(label: "plain"), options: .init(queue: queue))
         let custom = try await jobs.enqueue(
-            Marker(label: "custom"), options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 3, base: .milliseconds(50), cap: .seconds(1)), timeout: .seconds(7)))
+            Marker(label: "custom"),
+            options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 3, base: .milliseconds(50), cap: .seconds(1)), timeout: .seconds(7)))
         let old = try await jobs.enqueue(Marker(label: "old"), options: .init(queue: queue))
         // A job stored before the defaults were left out: its options in full.
         let full = #"{"retry":{"base_ms":2000,"cap_ms":900000,"max_attempts":2},"timeout_ms":9000}"#
@@ -245,7 +248,8 @@ struct QueueDeliveryTests {
         #expect(try await redis.command(["HGET", .string(k.job(plain)), "options"]).string == "{}")
         // Every field of a small job fits Redis's compact hash encoding.
         #expect(try await redis.command(["OBJECT", "ENCODING", .string(k.job(plain))]).string == "listpack")
-        let leased = Dictionary(uniqueKeysWithValues: try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30), count: 3).map { ($0.id, $0) })
+        let leased = Dictionary(
+            uniqueKeysWithValues: try await takeDirectly(redis, queue: queue, worker: "w", lease: .seconds(30), count: 3).map { ($0.id, $0) })
         #expect(leased[plain]?.options == StoredOptions(retry: .default, timeoutMs: 300_000))
         #expect(leased[plain]?.maxAttempts == 10)
         #expect(leased[custom]?.options.retry == RetryPolicy(maxAttempts: 3, base: .milliseconds(50), cap: .seconds(1)))

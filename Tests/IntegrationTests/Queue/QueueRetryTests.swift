@@ -31,9 +31,14 @@ struct QueueRetryTests {
         let queue = uniqueQueueName("dead")
         let jobs = JobQueue(redis: redis)
         let inspector = QueueInspector(redis: redis)
-        let doomed = try await jobs.enqueue(DiagnosticJobs.Fail(times: 99), options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 3, base: .milliseconds(20), cap: .milliseconds(50))))
+        let doomed = try await jobs.enqueue(
+            DiagnosticJobs.Fail(times: 99),
+            options: .init(queue: queue, retryPolicy: RetryPolicy(maxAttempts: 3, base: .milliseconds(20), cap: .milliseconds(50))))
         let refused = try await jobs.enqueue(Marker(label: "no"), options: .init(queue: queue, retryPolicy: fast))
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { $0.register(Marker.self) { _, _ in throw DoNotRetry("the order no longer exists") } }) { _ in
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue),
+            register: { $0.register(Marker.self) { _, _ in throw DoNotRetry("the order no longer exists") } }
+        ) { _ in
             try await expectEventually { try await inspector.counts(queue: queue)["dead"] == 2 }
         }
         let dead = try #require(try await inspector.job(doomed, queue: queue))
@@ -92,7 +97,8 @@ struct QueueRetryTests {
         let queue = uniqueQueueName("timeout")
         // A 60 s sleep with a 200 ms timeout: dead within 10 s (the wait's bound) only if the handler was cancelled.
         // No tighter wall-clock bound: under the suite's load, worker start-up alone has taken over a second.
-        let id = try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Sleep(ms: 60_000), options: .init(queue: queue, retryPolicy: .never, timeout: .milliseconds(200)))
+        let id = try await JobQueue(redis: redis).enqueue(
+            DiagnosticJobs.Sleep(ms: 60_000), options: .init(queue: queue, retryPolicy: .never, timeout: .milliseconds(200)))
         let inspector = QueueInspector(redis: redis)
         try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue)) { _ in
             try await expectEventually(timeout: .seconds(10)) { try await inspector.job(id, queue: queue)?.state == "dead" }
@@ -113,7 +119,9 @@ struct UniqueJobTests {
                 group.addTask {
                     try await withThrowingTaskGroup(of: String.self) { inner in
                         for _ in 0..<1000 {
-                            inner.addTask { try await JobQueue(redis: redis).enqueue(Marker(label: "u"), options: .init(queue: queue, unique: unique)) }
+                            inner.addTask {
+                                try await JobQueue(redis: redis).enqueue(Marker(label: "u"), options: .init(queue: queue, unique: unique))
+                            }
                         }
                         return try await inner.reduce(into: []) { $0.append($1) }
                     }

@@ -38,8 +38,10 @@ func startFaultyWorker(queues: [String], fault: String, lease: String) throws ->
     let marker = FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(tag)").path
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(tag).log").path
     let pid = try spawnWithCleanSignals(
-        [try TestEnvironment.switchboardBinary(), "worker", "--queues", queues.joined(separator: ","), "--processes", "1", "--concurrency", "4",
-         "--lease", lease],
+        [
+            try TestEnvironment.switchboardBinary(), "worker", "--queues", queues.joined(separator: ","), "--processes", "1", "--concurrency", "4",
+            "--lease", lease,
+        ],
         outputPath: log, environment: ["SWITCHBOARD_TEST_FAULT": "\(fault):\(marker)"])
     return (pid, log, marker)
 }
@@ -100,9 +102,13 @@ func takeDirectly(
     let k = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
         QueueScripts.take,
-        keys: [.string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused), .string(k.doorbell),
-               .string(k.waiters), .string(k.inbox(worker))],
-        arguments: [.string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay()), 10_000, 86_400_000, waiting ? "1" : "0"])
+        keys: [
+            .string(k.ready), .string(k.scheduled), .string(k.retry), .string(k.active), .string(k.dead), .string(k.paused), .string(k.doorbell),
+            .string(k.waiters), .string(k.inbox(worker)),
+        ],
+        arguments: [
+            .string(k.prefix), .int(count), .int(lease.milliseconds), .string(worker), .string(utcDay()), 10_000, 86_400_000, waiting ? "1" : "0",
+        ])
     return try LeasedJob.parse(reply.array ?? [], queue: queue).jobs
 }
 
@@ -111,8 +117,10 @@ func completeDirectly(_ redis: RedisClient, _ job: LeasedJob, worker: String, su
     let k = QueueKeys(queue: job.queue)
     let reply = try await redis.evaluate(
         QueueScripts.complete, keys: [.string(k.active), .string(k.done)],
-        arguments: [.string(k.prefix), .string(utcDay()), .string(job.queue), 0, 0, 5_000, .string(worker),
-                    .string(job.id), .string(job.token), .bytes(successors), .string(job.uniqueMode)])
+        arguments: [
+            .string(k.prefix), .string(utcDay()), .string(job.queue), 0, 0, 5_000, .string(worker),
+            .string(job.id), .string(job.token), .bytes(successors), .string(job.uniqueMode),
+        ])
     return reply.array?.first?.int ?? -1
 }
 

@@ -17,9 +17,12 @@ struct QueueWeightTests {
         var options = fastWorkerOptions(queue: queues[0], concurrency: 1)
         options.queues = queues
         configure(&options)
-        try await withWorker(redis: redis, options: options, register: { r in
-            r.register(Marker.self) { p, _ in order.withLock { $0.append(p.label) } }
-        }) { _ in
+        try await withWorker(
+            redis: redis, options: options,
+            register: { r in
+                r.register(Marker.self) { p, _ in order.withLock { $0.append(p.label) } }
+            }
+        ) { _ in
             try await expectEventually(timeout: .seconds(60)) { order.withLock { $0.count } >= runs }
         }
         for queue in queues { _ = try await QueueInspector(redis: redis).purge(queue: queue, state: "ready") }
@@ -34,8 +37,10 @@ struct QueueWeightTests {
             $0.queueWeights = [critical: 5, normal: 2, low: 1]
         }
         let share = { (q: String) in Double(order.filter { $0 == q }.count) / Double(order.count) }
-        print(String(format: "weights 5:2:1 over the first %d jobs: critical %.1f%%, default %.1f%%, low %.1f%% (expected 62.5, 25.0, 12.5)",
-                     order.count, share(critical) * 100, share(normal) * 100, share(low) * 100))
+        print(
+            String(
+                format: "weights 5:2:1 over the first %d jobs: critical %.1f%%, default %.1f%%, low %.1f%% (expected 62.5, 25.0, 12.5)",
+                order.count, share(critical) * 100, share(normal) * 100, share(low) * 100))
         #expect(abs(share(critical) - 0.625) < 0.08)
         #expect(abs(share(normal) - 0.25) < 0.07)
         #expect(abs(share(low) - 0.125) < 0.06)

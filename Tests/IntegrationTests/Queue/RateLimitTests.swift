@@ -18,7 +18,10 @@ struct RateLimitTests {
         let redis = try makeRedis(connections: 16)
         let queue = uniqueQueueName("rate")
         let key = "llm-\(queue.suffix(8))"
-        struct Start: Sendable { let at: Int64; let attempt: Int }
+        struct Start: Sendable {
+            let at: Int64
+            let attempt: Int
+        }
         let starts = Mutex<[Start]>([])
         func worker() -> QueueWorker {
             let registry = JobRegistry()
@@ -49,7 +52,9 @@ struct RateLimitTests {
             busiest = max(busiest, hi - lo + 1)
         }
         let span = Double(times.last! - times.first!) / 1e6
-        print("rate limit 50/s: 1,000 jobs on 2 × 16 slots took \(took) (first to last admission \(span) s); busiest 1 s window: \(busiest); attempts above 1: \(all.filter { $0.attempt > 1 }.count)")
+        print(
+            "rate limit 50/s: 1,000 jobs on 2 × 16 slots took \(took) (first to last admission \(span) s); busiest 1 s window: \(busiest); attempts above 1: \(all.filter { $0.attempt > 1 }.count)"
+        )
         #expect(took >= .seconds(19))
         #expect(span >= 19)
         #expect(busiest <= 50)

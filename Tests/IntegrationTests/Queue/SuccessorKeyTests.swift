@@ -55,13 +55,16 @@ struct SuccessorKeyTests {
         let redis = try makeRedis()
         let queue = uniqueQueueName("succ-unique")
         let set = "chain:\(queue)"
-        try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue), register: { registry in
-            registry.register(UniqueSuccessorParent.self) { p, context in
-                try context.enqueueOnSuccess(
-                    DiagnosticJobs.Chain(set: p.set, steps: 1, from: context.id),
-                    options: .init(queue: context.queue, unique: UniqueOptions(key: p.key, mode: .idempotent, ttl: .seconds(60))))
+        try await withWorker(
+            redis: redis, options: fastWorkerOptions(queue: queue),
+            register: { registry in
+                registry.register(UniqueSuccessorParent.self) { p, context in
+                    try context.enqueueOnSuccess(
+                        DiagnosticJobs.Chain(set: p.set, steps: 1, from: context.id),
+                        options: .init(queue: context.queue, unique: UniqueOptions(key: p.key, mode: .idempotent, ttl: .seconds(60))))
+                }
             }
-        }) { _ in
+        ) { _ in
             let parent = UniqueSuccessorParent(set: set, key: "order-\(queue)")
             try await JobQueue(redis: redis).enqueue(batch: [parent, parent, parent], options: .init(queue: queue))
             try await expectEventually { try await QueueInspector(redis: redis).stats(queue: queue).processedToday >= 4 }
@@ -82,7 +85,8 @@ struct SuccessorKeyTests {
                 options: .init(unique: UniqueOptions(key: "u"), debounce: DebounceOptions(key: "k", window: .seconds(1), maxWait: .seconds(2))))
         }
         #expect(throws: QueueError.self) {
-            try context.enqueueOnSuccess(DiagnosticJobs.Noop(), options: .init(debounce: DebounceOptions(key: "k", window: .seconds(2), maxWait: .seconds(1))))
+            try context.enqueueOnSuccess(
+                DiagnosticJobs.Noop(), options: .init(debounce: DebounceOptions(key: "k", window: .seconds(2), maxWait: .seconds(1))))
         }
     }
 

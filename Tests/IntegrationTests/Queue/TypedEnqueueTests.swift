@@ -125,7 +125,10 @@ struct TypedEnqueueTests {
             worker.stop()
             try await group.waitForAll()
         }
-        #expect(events.all == ["before test-locked-inbound #1", "error test-locked-inbound #1", "before test-locked-inbound #2", "after test-locked-inbound #2"])
+        #expect(
+            events.all == [
+                "before test-locked-inbound #1", "error test-locked-inbound #1", "before test-locked-inbound #2", "after test-locked-inbound #2",
+            ])
         let jobLines = log.all.filter { $0.metadata["job.name"] == "test-locked-inbound" }
         #expect(jobLines.filter { $0.message == "working" }.count == 2)
         #expect(

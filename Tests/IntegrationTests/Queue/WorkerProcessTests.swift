@@ -53,7 +53,8 @@ struct WorkerProcessTests {
         let queue = uniqueQueueName("kill")
         let set = "probe:\(queue)"
         let total = 5000
-        let ids = try await JobQueue(redis: redis).enqueue(batch: (0..<total).map { _ in DiagnosticJobs.Probe(ms: 50, set: set) }, options: .init(queue: queue))
+        let ids = try await JobQueue(redis: redis).enqueue(
+            batch: (0..<total).map { _ in DiagnosticJobs.Probe(ms: 50, set: set) }, options: .init(queue: queue))
         let worker = try startWorker(["--queues", queue, "--processes", "2", "--concurrency", "16", "--grace", "5s"])
         let clock = ContinuousClock()
         let k = QueueKeys(queue: queue)
@@ -100,7 +101,9 @@ struct WorkerProcessTests {
         #expect(ran == Set(ids), "lost \(Set(ids).subtracting(ran).count) jobs")
         #expect(hits.reduce(0, +) > 0, "no kill hit a running job")
         #expect(longest <= .seconds(15))
-        print("kill test: \(total) jobs; 5 SIGKILLs hit \(hits) running jobs; lost \(Set(ids).subtracting(ran).count); executions \(executions) (\(executions - Int64(total)) duplicates); leases reclaimed \(reclaimed); longest kill→re-lease \(longest)")
+        print(
+            "kill test: \(total) jobs; 5 SIGKILLs hit \(hits) running jobs; lost \(Set(ids).subtracting(ran).count); executions \(executions) (\(executions - Int64(total)) duplicates); leases reclaimed \(reclaimed); longest kill→re-lease \(longest)"
+        )
 
         kill(worker.pid, SIGTERM)
         #expect(await waitForChild(worker.pid) == 0)
@@ -127,7 +130,10 @@ struct WorkerProcessTests {
         let port = try freePort()
         let worker = try startWorker(["--queues", queue, "--processes", "1", "--concurrency", "4", "--metrics-port", String(port)])
         let inspector = QueueInspector(redis: redis)
-        try await expectEventually { let s = try await inspector.stats(queue: queue); return s.processedToday == 5 && s.dead == 1 }
+        try await expectEventually {
+            let s = try await inspector.stats(queue: queue)
+            return s.processedToday == 5 && s.dead == 1
+        }
         let http = HTTPClient()
         let response = try await http.execute(.init(url: "http://127.0.0.1:\(port)/metrics"))
         try await http.shutdown()

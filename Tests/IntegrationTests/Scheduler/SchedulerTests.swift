@@ -78,19 +78,24 @@ struct SchedulerTests {
         let group = uniqueQueueName("grp")
         let set = "test:\(queue):probe"
         let name = "probe-\(queue.suffix(8))"
-        let dir = try scheduleFolder(["probe.yml": """
+        let dir = try scheduleFolder([
+            "probe.yml": """
             \(name):
               cron: "@every 1s"
               job: probe
               queue: \(queue)
               args: { ms: 0, set: "\(set)" }
-            """])
+            """
+        ])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var replicas: [(pid: pid_t, log: String)] = []
         for i in 0..<3 {
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("scheduler-\(queue)-\(i).log").path
-            replicas.append((try spawnWithCleanSignals(
-                [try TestEnvironment.switchboardBinary(), "scheduler", "--schedules", dir, "--group", group], outputPath: log), log))
+            replicas.append(
+                (
+                    try spawnWithCleanSignals(
+                        [try TestEnvironment.switchboardBinary(), "scheduler", "--schedules", dir, "--group", group], outputPath: log), log
+                ))
         }
         let logs = { replicas.map { (try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n") }
         let clock = ContinuousClock()
@@ -149,7 +154,9 @@ struct SchedulerTests {
     }
 
     @Test func theShippedSchedulesLoad() async throws {
-        let result = try await runSwitchboard(["schedules", "--schedules", TestEnvironment.packageRoot.appendingPathComponent("Schedules").path, "--json"])
+        let result = try await runSwitchboard([
+            "schedules", "--schedules", TestEnvironment.packageRoot.appendingPathComponent("Schedules").path, "--json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(#""name" : "queue-check""#))
     }

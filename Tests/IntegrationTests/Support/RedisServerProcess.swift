@@ -19,7 +19,9 @@ final class RedisServerProcess: @unchecked Sendable {
 
     /// Starts the server on its port and waits until it accepts connections.
     func start() async throws {
-        let arguments = [try redisServerPath(), "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--logfile", "/dev/null"] + extraArguments
+        let arguments =
+            [try redisServerPath(), "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--logfile", "/dev/null"]
+            + extraArguments
         pid = try spawnWithCleanSignals(arguments)
         let port = self.port
         let up = try await onPlainThread { () -> Bool in
@@ -29,7 +31,9 @@ final class RedisServerProcess: @unchecked Sendable {
             }
             return false
         }
-        guard up else { throw NSError(domain: "RedisServerProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "redis-server did not start on port \(port)"]) }
+        guard up else {
+            throw NSError(domain: "RedisServerProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "redis-server did not start on port \(port)"])
+        }
     }
 
     /// Stops the server (SIGTERM) and waits for it to exit.

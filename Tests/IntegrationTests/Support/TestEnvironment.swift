@@ -111,9 +111,10 @@ final class RunningProcess: @unchecked Sendable {
                 let stdout = self.out.fileHandleForReading.readDataToEndOfFile()
                 let stderr = self.err.fileHandleForReading.readDataToEndOfFile()
                 self.process.waitUntilExit()
-                continuation.resume(returning: ProcessResult(
-                    status: self.process.terminationStatus,
-                    stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self)))
+                continuation.resume(
+                    returning: ProcessResult(
+                        status: self.process.terminationStatus,
+                        stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self)))
             }
         }
     }

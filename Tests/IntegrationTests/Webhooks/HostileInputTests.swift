@@ -20,7 +20,9 @@ struct HostileInputTests {
     @Test func aThousandMalformedRequestsGetFourHundredsAndEnqueueNothing() async throws {
         let h = try await WebhookHarness.make()
         var rng = SeededGenerator(state: 0x5EED_1234_ABCD_0001)
-        let fixtures = try ["wa_text.json", "wa_batch_two_changes_one_entry.json", "wa_order_from_catalog.json", "wa_status_read.json"].map { try h.routed($0) }
+        let fixtures = try ["wa_text.json", "wa_batch_two_changes_one_entry.json", "wa_order_from_catalog.json", "wa_status_read.json"].map {
+            try h.routed($0)
+        }
         let email = try WebhookHarness.fixture("email_postmark_inbound.json")
         let form = try WebhookHarness.fixture("twilio_sms_multiline_body.txt")
         let json = "application/json", formType = "application/x-www-form-urlencoded"
@@ -30,7 +32,9 @@ struct HostileInputTests {
             let f = fixtures.randomElement(using: &rng)!
             cases.append(("truncated", "/webhooks/whatsapp", Array(f.prefix(Int.random(in: 1..<(f.count - 2), using: &rng))), json))
         }
-        for _ in 0..<50 { cases.append(("truncated", "/webhooks/email", Array(email.prefix(Int.random(in: 1..<(email.count - 2), using: &rng))), json)) }
+        for _ in 0..<50 {
+            cases.append(("truncated", "/webhooks/email", Array(email.prefix(Int.random(in: 1..<(email.count - 2), using: &rng))), json))
+        }
         for _ in 0..<150 {  // invalid UTF-8 inside string values
             var f = fixtures.randomElement(using: &rng)!
             let quotes = f.indices.filter { f[$0] == UInt8(ascii: "\"") }
@@ -41,25 +45,29 @@ struct HostileInputTests {
         for n in 0..<50 { cases.append(("invalid-utf8", "/webhooks/twilio", Array("To=%2B1555&Body=%FF%FE\(n)".utf8), formType)) }
         for n in 0..<100 {  // deep nesting, inside and outside the envelope
             let depth = [100, 200, 1000, 10_000][n % 4]
-            let nested = n % 2 == 0 ? String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            let nested =
+                n % 2 == 0
+                ? String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
                 : String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)
             let body = n % 3 == 0 ? nested : "{\"object\":\"whatsapp_business_account\",\"entry\":[\(nested)]}"
             cases.append(("nesting", n % 5 == 0 ? "/webhooks/email" : "/webhooks/whatsapp", Array(body.utf8), json))
         }
         for n in 0..<100 {  // huge numbers where ids and text belong
             let number = ["1e999999", "-1e400", "123456789012345678901234567890123456789e99999", String(repeating: "9", count: 5000)][n % 4]
-            let body = n % 2 == 0
+            let body =
+                n % 2 == 0
                 ? "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\(number),\"changes\":[]}]}"
                 : "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\(number)}}}]}]}"
             cases.append(("huge-number", "/webhooks/whatsapp", Array(body.utf8), json))
         }
         for n in 0..<150 {  // the right body with the wrong content type
-            let (path, body, types): (String, [UInt8], [String?]) = switch n % 3 {
-            case 0: ("/webhooks/whatsapp", fixtures[0], ["text/plain", nil, "multipart/form-data; boundary=x", formType])
-            // (no Content-Type at all is not sendable here: libcurl labels a POST body as a form by itself)
-            case 1: ("/webhooks/twilio", form, [json, "text/plain", "application/octet-stream", "application/xml"])
-            default: ("/webhooks/email", email, [formType, "text/html", nil, "image/png"])
-            }
+            let (path, body, types): (String, [UInt8], [String?]) =
+                switch n % 3 {
+                case 0: ("/webhooks/whatsapp", fixtures[0], ["text/plain", nil, "multipart/form-data; boundary=x", formType])
+                // (no Content-Type at all is not sendable here: libcurl labels a POST body as a form by itself)
+                case 1: ("/webhooks/twilio", form, [json, "text/plain", "application/octet-stream", "application/xml"])
+                default: ("/webhooks/email", email, [formType, "text/html", nil, "image/png"])
+                }
             cases.append(("content-type", path, body, types[n / 3 % types.count]))
         }
         for n in 0..<50 {  // 2 MB bodies
@@ -68,7 +76,11 @@ struct HostileInputTests {
         }
         for n in 0..<150 {  // random bytes, and forms that are not Twilio's
             if n % 2 == 0 {
-                cases.append(("garbage", "/webhooks/whatsapp", (0..<Int.random(in: 1...512, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, json))
+                cases.append(
+                    (
+                        "garbage", "/webhooks/whatsapp",
+                        (0..<Int.random(in: 1...512, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, json
+                    ))
             } else {
                 let bodies = ["%", "a=%zz", "=x", "To=", "Body=hello", "To=%2B1&To", "%E0%A4%A"]
                 cases.append(("bad-form", "/webhooks/twilio", Array(bodies[n / 2 % bodies.count].utf8), formType))

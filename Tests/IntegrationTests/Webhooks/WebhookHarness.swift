@@ -45,9 +45,14 @@ final class WebhookHarness: @unchecked Sendable {
         let h = try await WebhookHarness(redisURL: url)
         let directory = ChannelDirectory(db: h.db, secretBox: try SecretBox(base64Key: try TestEnvironment.secretKey()))
         h.channels[.whatsapp] = try await directory.addChannel(
-            tenant: h.tenant, kind: .whatsapp, address: h.phoneNumberID, secrets: .init(appSecret: h.appSecret, verifyToken: h.verifyToken)).id
-        h.channels[.twilio] = try await directory.addChannel(tenant: h.tenant, kind: .twilio, address: h.twilioNumber, secrets: .init(authToken: h.twilioToken)).id
-        h.channels[.email] = try await directory.addChannel(tenant: h.tenant, kind: .email, address: h.emailAddress, secrets: .init(inboundToken: h.emailToken)).id
+            tenant: h.tenant, kind: .whatsapp, address: h.phoneNumberID, secrets: .init(appSecret: h.appSecret, verifyToken: h.verifyToken)
+        ).id
+        h.channels[.twilio] = try await directory.addChannel(
+            tenant: h.tenant, kind: .twilio, address: h.twilioNumber, secrets: .init(authToken: h.twilioToken)
+        ).id
+        h.channels[.email] = try await directory.addChannel(
+            tenant: h.tenant, kind: .email, address: h.emailAddress, secrets: .init(inboundToken: h.emailToken)
+        ).id
         if web { try await h.startWeb(redisURL: url) }
         return h
     }
@@ -84,14 +89,16 @@ final class WebhookHarness: @unchecked Sendable {
 
     /// A WhatsApp fixture with this harness's phone_number_id, signed with its app secret.
     func whatsapp(_ body: [UInt8]) async throws -> HTTPClient.Response {
-        try await post("/webhooks/whatsapp", body, contentType: "application/json", headers: [("X-Hub-Signature-256", Self.metaSignature(body, appSecret))])
+        try await post(
+            "/webhooks/whatsapp", body, contentType: "application/json", headers: [("X-Hub-Signature-256", Self.metaSignature(body, appSecret))])
     }
 
     /// A Twilio form body sent to this harness's number, signed for the public URL.
     func twilio(_ form: String) async throws -> HTTPClient.Response {
         let parameters = try FormBody.parse(Array(form.utf8))
         let signature = WebhookSignature.twilio(url: Self.publicURL + "/webhooks/twilio", parameters: parameters, authToken: twilioToken)
-        return try await post("/webhooks/twilio", Array(form.utf8), contentType: "application/x-www-form-urlencoded", headers: [("X-Twilio-Signature", signature)])
+        return try await post(
+            "/webhooks/twilio", Array(form.utf8), contentType: "application/x-www-form-urlencoded", headers: [("X-Twilio-Signature", signature)])
     }
 
     static func metaSignature(_ body: [UInt8], _ secret: String) -> String {
@@ -125,7 +132,8 @@ final class WebhookHarness: @unchecked Sendable {
         var options = fastWorkerOptions(queue: queue)
         options.queues = [queue]
         let db = self.db
-        try await withWorker(redis: redis, options: options, register: { Pipeline(db: db, queue: JobQueue(redis: self.redis)).register(in: $0) }) { _ in
+        try await withWorker(redis: redis, options: options, register: { Pipeline(db: db, queue: JobQueue(redis: self.redis)).register(in: $0) }) {
+            _ in
             try await expectEventually(timeout: .seconds(20)) { try await self.queuedJobs == 0 }
         }
         let dead = try await QueueInspector(redis: redis).list(queues: [queue], states: ["dead", "retry"], limit: 5).map { $0.errorsJSON ?? "" }

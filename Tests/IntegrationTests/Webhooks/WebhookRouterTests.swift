@@ -36,7 +36,9 @@ struct WebhookRouterTests {
         try await withRouter(harness) { client in
             let signed = try await client.execute(
                 uri: "/webhooks/whatsapp", method: .post,
-                headers: [.contentType: "application/json", HTTPField.Name("X-Hub-Signature-256")!: WebhookHarness.metaSignature(body, harness.appSecret)],
+                headers: [
+                    .contentType: "application/json", HTTPField.Name("X-Hub-Signature-256")!: WebhookHarness.metaSignature(body, harness.appSecret),
+                ],
                 body: ByteBuffer(bytes: body))
             #expect(signed.status == .ok)
             #expect(String(buffer: signed.body).contains(#""accepted":1"#))

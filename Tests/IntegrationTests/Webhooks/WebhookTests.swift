@@ -45,7 +45,8 @@ struct WebhookTests {
         #expect(Dictionary(uniqueKeysWithValues: rows.map { ($0["provider_message_id"]!, $0["type"]!) }) == expected)
         // The BSUID-only sender is a customer with a wa_bsuid identity and no phone.
         let bsuid = try await h.rows(
-            "SELECT i2.kind FROM customer_identities i JOIN customer_identities i2 ON i2.customer_id = i.customer_id WHERE i.kind = 'wa_bsuid' AND i.value = 'BSUID_123'")
+            "SELECT i2.kind FROM customer_identities i JOIN customer_identities i2 ON i2.customer_id = i.customer_id WHERE i.kind = 'wa_bsuid' AND i.value = 'BSUID_123'"
+        )
         #expect(bsuid.map { $0["kind"] } == ["wa_bsuid"])
         // A quoted message keeps its reference; the customer without a profile has no display name.
         let reply = try await h.rows("SELECT reply_to_provider_id FROM messages WHERE provider_message_id = 'wamid.xyzxyz-1'")
@@ -83,7 +84,9 @@ struct WebhookTests {
         #expect(response.status == 200)
         #expect(json(response)["dropped"] as? Int == 1)
         #expect(try await h.queuedJobs == 0)
-        #expect(try await h.post("/webhooks/email", Array(#"{"ToFull":[{"Email":"nobody@nowhere.test"}]}"#.utf8), contentType: "application/json").status == 200)
+        #expect(
+            try await h.post("/webhooks/email", Array(#"{"ToFull":[{"Email":"nobody@nowhere.test"}]}"#.utf8), contentType: "application/json").status
+                == 200)
         #expect(try await h.queuedJobs == 0)
         try await h.shutdown()
     }
@@ -121,22 +124,34 @@ struct WebhookTests {
         // A change that breaks the JSON is a 400 before any signature is looked at (the route needs the body).
         var broken = body
         broken[0] = UInt8(ascii: "x")
-        #expect(try await h.post("/webhooks/whatsapp", broken, contentType: "application/json", headers: [("X-Hub-Signature-256", signature)]).status == 400)
+        #expect(
+            try await h.post("/webhooks/whatsapp", broken, contentType: "application/json", headers: [("X-Hub-Signature-256", signature)]).status
+                == 400)
         let unsignedBody = try await h.post("/webhooks/whatsapp", body, contentType: "application/json")
         #expect(unsignedBody.status == 401)
         #expect(json(unsignedBody)["error"] as? String == "bad_signature")
         #expect(try await h.queuedJobs == 0)
-        #expect(try await h.post("/webhooks/whatsapp", body, contentType: "application/json", headers: [("X-Hub-Signature-256", signature)]).status == 200)
+        #expect(
+            try await h.post("/webhooks/whatsapp", body, contentType: "application/json", headers: [("X-Hub-Signature-256", signature)]).status == 200
+        )
         #expect(try await h.queuedJobs == 1)
 
         // Twilio: a one-byte change of the body or the signature fails too.
         let form = String(decoding: try WebhookHarness.fixture("twilio_sms_multiline_body.txt"), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "To=%2B15005550006", with: "To=" + h.twilioNumber.replacingOccurrences(of: "+", with: "%2B"))
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(
+                of: "To=%2B15005550006", with: "To=" + h.twilioNumber.replacingOccurrences(of: "+", with: "%2B"))
         let parameters = try FormBody.parse(Array(form.utf8))
         let good = WebhookSignature.twilio(url: WebhookHarness.publicURL + "/webhooks/twilio", parameters: parameters, authToken: h.twilioToken)
         let tampered = form.replacingOccurrences(of: "Body=This", with: "Body=this")
-        #expect(try await h.post("/webhooks/twilio", Array(tampered.utf8), contentType: "application/x-www-form-urlencoded", headers: [("X-Twilio-Signature", good)]).status == 401)
-        #expect(try await h.post("/webhooks/twilio", Array(form.utf8), contentType: "application/x-www-form-urlencoded", headers: [("X-Twilio-Signature", (good.first == "A" ? "B" : "A") + good.dropFirst())]).status == 401)
+        #expect(
+            try await h.post(
+                "/webhooks/twilio", Array(tampered.utf8), contentType: "application/x-www-form-urlencoded", headers: [("X-Twilio-Signature", good)]
+            ).status == 401)
+        #expect(
+            try await h.post(
+                "/webhooks/twilio", Array(form.utf8), contentType: "application/x-www-form-urlencoded",
+                headers: [("X-Twilio-Signature", (good.first == "A" ? "B" : "A") + good.dropFirst())]
+            ).status == 401)
         #expect(try await h.queuedJobs == 1)
         #expect(try await h.twilio(form).status == 200)
         #expect(try await h.queuedJobs == 2)
@@ -145,7 +160,10 @@ struct WebhookTests {
 
     @Test func twilioAndEmailFixturesBecomeRows() async throws {
         let h = try await WebhookHarness.make()
-        let files = ["twilio_sms_multiline_body.txt", "twilio_sms_body_with_plus_comma_equals.txt", "twilio_whatsapp_text_utf8.txt", "twilio_whatsapp_image_media.txt"]
+        let files = [
+            "twilio_sms_multiline_body.txt", "twilio_sms_body_with_plus_comma_equals.txt", "twilio_whatsapp_text_utf8.txt",
+            "twilio_whatsapp_image_media.txt",
+        ]
         for file in files {
             var form = String(decoding: try WebhookHarness.fixture(file), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             let to = try #require(FormBody.parse(Array(form.utf8)).first { $0.0 == "To" }?.1)
@@ -158,22 +176,29 @@ struct WebhookTests {
         // Postmark inbound, routed by a plus-addressed recipient, authenticated by basic auth.
         var mail = String(decoding: try WebhookHarness.fixture("email_postmark_inbound.json"), as: UTF8.self)
         let local = h.emailAddress.split(separator: "@")[0]
-        mail = mail.replacingOccurrences(of: "451d9b70cf9364d23ff6f9d51d870251569e+ahoy@inbound.postmarkapp.com", with: "\(local)+ahoy@inbound.switchboard.test")
+        mail = mail.replacingOccurrences(
+            of: "451d9b70cf9364d23ff6f9d51d870251569e+ahoy@inbound.postmarkapp.com", with: "\(local)+ahoy@inbound.switchboard.test")
         let auth = "Basic " + Data("postmark:\(h.emailToken)".utf8).base64EncodedString()
-        #expect(try await h.post("/webhooks/email", Array(mail.utf8), contentType: "application/json", headers: [("Authorization", "Basic " + Data("postmark:wrong".utf8).base64EncodedString())]).status == 401)
+        #expect(
+            try await h.post(
+                "/webhooks/email", Array(mail.utf8), contentType: "application/json",
+                headers: [("Authorization", "Basic " + Data("postmark:wrong".utf8).base64EncodedString())]
+            ).status == 401)
         let emailed = try await h.post("/webhooks/email", Array(mail.utf8), contentType: "application/json", headers: [("Authorization", auth)])
         #expect(emailed.status == 200, "\(String(decoding: emailed.body, as: UTF8.self))")
         #expect(try await h.queuedJobs == 5)
         try await h.drain()
         let rows = try await h.rows("SELECT provider_message_id, type, text FROM messages")
         let stored = Dictionary(uniqueKeysWithValues: rows.map { ($0["provider_message_id"]!, "\($0["type"]!): \($0["text"] ?? "-")") })
-        #expect(stored == [
-            "SM6e0070f7f27433fd07982cbf770d4834": "text: This is \n\nA test \n\nTo see",
-            "SM60566ee207e123ee2765abcc55c9b9c9": "text: hi there, 2+3=4",
-            try #require(FormBody.parse(try WebhookHarness.fixture("twilio_whatsapp_text_utf8.txt")).first { $0.0 == "MessageSid" }?.1): "text: Olá",
-            "MM34b3ee6de346ba069213c6be8404190e": "image: Hu",
-            "<CAGXpo2WKfxHWZ5UFYCR3H_J9SNMG+5AXUovfEFL6DjWBJSyZaA@mail.gmail.com>": "email: \(try Self.emailText())",
-        ])
+        #expect(
+            stored == [
+                "SM6e0070f7f27433fd07982cbf770d4834": "text: This is \n\nA test \n\nTo see",
+                "SM60566ee207e123ee2765abcc55c9b9c9": "text: hi there, 2+3=4",
+                try #require(FormBody.parse(try WebhookHarness.fixture("twilio_whatsapp_text_utf8.txt")).first { $0.0 == "MessageSid" }?.1):
+                    "text: Olá",
+                "MM34b3ee6de346ba069213c6be8404190e": "image: Hu",
+                "<CAGXpo2WKfxHWZ5UFYCR3H_J9SNMG+5AXUovfEFL6DjWBJSyZaA@mail.gmail.com>": "email: \(try Self.emailText())",
+            ])
         let identities = Set(try await h.rows("SELECT kind FROM customer_identities").compactMap { $0["kind"] })
         #expect(identities == ["phone", "wa_id", "email"])
         try await h.shutdown()

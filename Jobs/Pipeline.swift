@@ -31,7 +31,8 @@ public struct Pipeline: Sendable {
         for stage in Self.stages { register(stage, in: registry) }
     }
 
-    private func register<S: PipelineStage>(_ stage: S.Type, in registry: JobRegistry) {
+    /// Registers one stage (``register(in:)`` does this for every stage of ``stages``; a test registers its own).
+    public func register<S: PipelineStage>(_ stage: S.Type, in registry: JobRegistry) {
         let handler = S(self)
         registry.register(S.Parameters.self) { parameters, context in try await handler.run(parameters, context: context) }
     }

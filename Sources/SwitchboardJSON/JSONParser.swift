@@ -1,7 +1,7 @@
 /// A strict RFC 8259 parser from UTF-8 bytes to ``JSONValue``.
 ///
 /// Written by hand because decoding an untyped value through `JSONDecoder` costs one thrown `DecodingError` (with
-/// its coding path) per failed type guess: it took 29% of the webhook receiver's CPU in a profile. This parser
+/// its coding path) per failed type guess: it was the largest share of the webhook receiver's CPU in a profile (figures in docs/benchmarks.md). This parser
 /// validates UTF-8, rejects non-finite numbers, limits nesting, and never recurses deeper than that limit.
 public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
     public let offset: Int

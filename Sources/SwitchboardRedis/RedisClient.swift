@@ -8,9 +8,8 @@
 /// Each thread owns one connection for its whole life (``RedisThreads``), so the client never holds more. When a thread
 /// is parked with an open connection, a request of up to 64 KiB through ``command(_:)``, ``pipeline(_:)``, ``evaluate(_:keys:arguments:)``
 /// and ``evaluatePipelined(_:calls:)`` write their request from the caller's thread with a non-blocking `send`, and
-/// only the wait for the reply moves to a client thread. The request is on its way while that thread wakes up
-/// (about 0.1 ms on this machine's idle cores), which is most of an idle producer's latency. Nothing blocks the
-/// caller: what the socket does not take at once is written by the client thread, and a socket that is not open takes
+/// only the wait for the reply moves to a client thread. The request is on its way while that thread wakes up, which
+/// is most of an idle producer's latency. Nothing blocks the caller: what the socket does not take at once is written by the client thread, and a socket that is not open takes
 /// the ordinary path, which reconnects.
 ///
 /// ```swift

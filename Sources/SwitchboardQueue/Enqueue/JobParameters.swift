@@ -127,8 +127,8 @@ public struct JobOptions: Sendable {
 ///
 /// Stored as JSON without the values that equal the defaults (``RetryPolicy/default``, ``defaultTimeoutMs``): a job
 /// with default options stores `{}`. That keeps every field of a small job's hash under Redis's
-/// `hash-max-listpack-value` (64 bytes), so the hash is one compact listpack rather than a hash table of 14 entries:
-/// 360 bytes instead of 937 for a queued no-op job (`MEMORY USAGE`). Options stored in full (older jobs) still decode.
+/// `hash-max-listpack-value` (64 bytes), so the hash is one compact listpack rather than a hash table (the memory
+/// saved is in docs/benchmarks.md).
 struct StoredOptions: Codable, Sendable, Hashable {
     var retry: RetryPolicy
     var timeoutMs: Int64

@@ -8,8 +8,8 @@ local function now_ms()
 end
 
 -- An integer as a string, for redis.call. Redis turns a Lua number argument into text with printf's '%.17g', a
--- floating-point conversion that costs more than the command it feeds (perf on a no-op run: ~9 % of Redis's CPU
--- went to it); string.format's '%d' converts through a C long, without the floating-point path.
+-- floating-point conversion that costs more than the command it feeds (docs/benchmarks.md has the profile);
+-- string.format's '%d' converts through a C long, without the floating-point path.
 local function int(n)
   return string.format('%d', n)
 end

@@ -24,7 +24,7 @@ public struct JobContext: Sendable {
     /// For a job under a rate limit (``JobParameters/rateLimit``): when the limiter admitted it (µs, Redis clock).
     public var rateAdmittedAtMicros: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata. Built on first use: setting four metadata
-    /// keys on every job was a tenth of a busy worker's CPU (the stream handler re-renders its metadata on each set).
+    /// keys on every job showed in a busy worker's profile (the stream handler re-renders its metadata on each set).
     public var logger: Logger {
         get { ownLogger ?? lazyLogger.logger }
         set { ownLogger = newValue }

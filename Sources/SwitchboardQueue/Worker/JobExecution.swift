@@ -67,7 +67,7 @@ struct JobExecution: Sendable {
         }
         // The job's task may be cancelled (timeout, drain), and recording the outcome must not be cut short. It runs
         // here all the same: nothing it awaits observes cancellation (the completion batcher's continuation, Redis
-        // calls once submitted), which spares a second task per job (about a tenth of a worker's CPU per no-op job).
+        // calls once submitted), which spares a second task per job (see docs/benchmarks.md).
         var successors = context.successors.all
         if failure == nil, let join = job.options.join { successors.append(job.arrival(join, result: context.successors.result)) }
         await record(job, failure: failure, successors: successors, handingBack: handingBack, timedOut: timedOut, logger: jobLogger)

@@ -178,7 +178,7 @@ public final class QueueWorker: Service, Sendable {
     /// lease is lost, its soft timeout passes, or the drain hands it back; ``drain()`` waits for all of them).
     ///
     /// `immediately`: the task begins on the calling thread and runs there up to its first suspension (`Task.immediate`),
-    /// instead of waiting for a cooperative thread to wake (about 0.1 ms on an idle machine). For a handed-off job,
+    /// instead of waiting for a cooperative thread to wake. For a handed-off job,
     /// started by the listener on the Redis client's thread: the handler starts in the same wake-up that delivered it.
     func start(_ job: LeasedJob, immediately: Bool = false) {
         let soft = ContinuousClock.now + .milliseconds(max(1, job.options.timeoutMs))

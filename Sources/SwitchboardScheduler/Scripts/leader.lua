@@ -1,7 +1,7 @@
 -- leader.lua: take, keep or give up the scheduler's leader lease. Only the leader computes and fires ticks, so idle
 -- replicas cost Redis one call a second; exactly-once firing does not depend on it (fire.lua decides that).
 --
--- KEYS[1] sb:scheduler:leader (string: the holder's replica id, with a TTL)
+-- KEYS[1] sb:scheduler:<group>:leader (string: the holder's replica id, with a TTL)
 -- ARGV[1] 'hold' or 'release'   ARGV[2] this replica's id   ARGV[3] lease ms (hold only)
 --
 -- Returns: hold → 1 when this replica holds the lease after the call (taken or extended), else 0;

@@ -12,6 +12,7 @@ public struct Pipeline: Sendable {
     public static let stages: [any PipelineStage.Type] = [
         IngestMessageJob.self,
         MessageStatusJob.self,
+        FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
 
     public let db: PostgresClient

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardRedis
@@ -42,6 +43,54 @@ struct FencedWriteTests {
         let other = try await RowLevelSecurityTests.seed(db, name: "fence other \(UUID())")
         let seen = try await db.withTenant(other.tenant) { conn in try conn.query("SELECT * FROM fences WHERE key = $1", [.text(key)]).count }
         #expect(seen == 0)
+        try await redis.shutdown()
+        try await db.shutdown()
+    }
+
+    /// A worker process runs `fenced-note` under the conversation's lock and is SIGSTOPped mid-job, past its lease; a
+    /// second worker takes the job over and writes; the first, SIGCONTed, tries its late write and is refused.
+    @Test(.exclusive) func aSIGSTOPpedWorkersLateWriteIsRefusedAfterTheWorkerThatTookOverWrote() async throws {
+        try await SharedSchema.shared.ensureMigrated()
+        let db = PostgresClient(url: try TestEnvironment.databaseURL(), maxConnections: 2)
+        let redis = try makeRedis()
+        let world = try await RowLevelSecurityTests.seed(db, name: "fence stop \(UUID())")
+        let queue = uniqueQueueName("fence-stop")
+        let inspector = QueueInspector(redis: redis)
+        func displayName() async throws -> String {
+            try await db.withTenant(world.tenant) { conn in
+                try conn.query("SELECT display_name FROM customers WHERE id = $1", [.uuid(world.customer)])[0].decode("display_name")
+            }
+        }
+        let first = try startWorkerProcess(["--queues", queue, "--processes", "1", "--concurrency", "2", "--lease", "2s"])
+        let id = try await JobQueue(redis: redis).enqueue(
+            FencedNote(tenant: world.tenant, customer: world.customer, conversation: world.conversation, text: "note", ms: 4000),
+            options: .init(queue: queue))
+        var holder: JobSnapshot? = nil
+        try await expectEventually(timeout: .seconds(20)) {
+            holder = try await inspector.job(id, queue: queue)
+            return holder?.state == "active"
+        }
+        let child = try #require(try await inspector.workers().first { $0.id == holder?.leaseOwner }?.pid, "the holder's process")
+        kill(pid_t(child), SIGSTOP)
+        try await Task.sleep(for: .seconds(3))  // past the 2 s lease and the lock's TTL
+        let second = try startWorkerProcess(["--queues", queue, "--processes", "1", "--concurrency", "2", "--lease", "10s"])
+        try await expectEventually(timeout: .seconds(30)) { try await displayName().hasPrefix("note #") }
+        let written = try await displayName()
+        kill(pid_t(child), SIGCONT)
+        try await expectEventually(timeout: .seconds(20)) {
+            ((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "").contains("fenced note refused")
+        }
+        #expect(try await displayName() == written, "the stale holder's write did not land")
+        #expect(written != "note #\(holder?.fencingToken ?? -1)", "the write that landed is the second holder's")
+        let fence: Int64 = try await db.withTenant(world.tenant) { conn in
+            try conn.query("SELECT fence FROM fences WHERE key = $1", [.text("conversation:\(world.conversation)")])[0].decode("fence")
+        }
+        print("SIGSTOP fence test: first holder's token \(holder?.fencingToken ?? -1), landed \(written), recorded fence \(fence)")
+        #expect(fence >= 2)
+        for worker in [first, second] {
+            kill(worker.pid, SIGTERM)
+            #expect(await waitForChild(worker.pid) == 0)
+        }
         try await redis.shutdown()
         try await db.shutdown()
     }

@@ -24,8 +24,17 @@ public struct JobQueue: Sendable {
     /// Enqueues many jobs of one type with the same options in one round trip; ids come back in order.
     @discardableResult
     public func enqueue<P: JobParameters>(batch: [P], options: JobOptions = .init()) async throws -> [String] {
-        // Each job may name its own lock and limits (built from its parameters).
-        try await enqueue(jobs: try batch.map { try NewJob($0, options: options) })
+        // Each job may name its own lock and limits (built from its parameters); one encoder for the whole batch.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try await enqueue(
+            jobs: try batch.map { parameters in
+                let payload: [UInt8]
+                do { payload = Array(try encoder.encode(parameters)) } catch {
+                    throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
+                }
+                return NewJob(parameters, payload: payload, options: options)
+            })
     }
 
     /// Enqueues jobs by name with JSON payloads (the CLI's `enqueue`, and jobs whose type this process does not link).

@@ -117,9 +117,10 @@ public final class EnqueueBatcher: Service, Sendable {
         }
     }
 
-    /// Every 50 ms, tells callers past their timeout (their jobs stay queued for the next trip).
+    /// Every 50 ms, tells callers past their timeout (their jobs stay queued for the next trip). Ends when the batcher
+    /// stops, or when its task is cancelled (the sleep would otherwise return at once, and the loop would spin).
     private func expireLoop() async {
-        while !state.withLock({ $0.stopped }) {
+        while !state.withLock({ $0.stopped }) && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
             let now = ContinuousClock.now
             let overdue = state.withLock { s -> [Waiter] in

@@ -83,6 +83,32 @@ struct TypedEnqueueTests {
         try await redis.shutdown()
     }
 
+    @Test func aCancelledEnqueueBatcherStopsInsteadOfSpinning() async throws {
+        let redis = try makeRedis()
+        let batcher = EnqueueBatcher(queue: JobQueue(redis: redis))
+        let running = Task { try await batcher.run() }
+        try await Task.sleep(for: .milliseconds(200))
+        running.cancel()
+        // run() returns only when its expire loop has ended; before the fix that loop spun on the cancelled sleep.
+        let ended = Task {
+            try? await running.value
+            return true
+        }
+        try await expectEventually(timeout: .seconds(10)) { ended.isCancelled == false && running.isCancelled }
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await ended.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(finished, "the cancelled batcher did not stop within 10 s")
+        try await redis.shutdown()
+    }
+
     @Test func theCLIEnqueueResolvesAPipelineJobsQueueAndTimeoutByName() async throws {
         let redis = try makeRedis()
         let args = #"{"tenant":"\#(UUID())","channel":"\#(UUID())","provider":"twilio","event":{},"receivedAtMs":1}"#

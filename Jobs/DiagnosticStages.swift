@@ -33,9 +33,14 @@ struct FencedNoteStage: PipelineStage {
         if p.ms > 0 { try? await Task.sleep(for: .milliseconds(p.ms)) }
         let name = "\(p.text) #\(context.fencingToken)"
         do {
-            try await pipeline.db.withTenant(p.tenant, fencedBy: context) { conn in
-                try conn.execute("UPDATE customers SET display_name = $2 WHERE id = $1", [.uuid(p.customer), .text(name)])
-            }
+            // In a task of its own, which the job's cancellation (a lost lease) does not reach: the write is attempted
+            // however late, so the fence, not the cancellation, is what stops a stale holder here.
+            let db = pipeline.db
+            try await Task {
+                try await db.withTenant(p.tenant, fencedBy: context) { conn in
+                    try conn.execute("UPDATE customers SET display_name = $2 WHERE id = $1", [.uuid(p.customer), .text(name)])
+                }
+            }.value
             context.logger.info("fenced note written", metadata: ["lock.fence": "\(context.lockFence ?? 0)"])
         } catch let stale as StaleFence {
             context.logger.notice("fenced note refused: \(stale)")

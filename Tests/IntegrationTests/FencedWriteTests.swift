@@ -66,7 +66,7 @@ struct FencedWriteTests {
             FencedNote(tenant: world.tenant, customer: world.customer, conversation: world.conversation, text: "note", ms: 4000),
             options: .init(queue: queue))
         var holder: JobSnapshot? = nil
-        try await expectEventually(timeout: .seconds(20)) {
+        try await expectEventually(timeout: .seconds(60)) {  // the suite's start-up load can delay the worker's start
             holder = try await inspector.job(id, queue: queue)
             return holder?.state == "active"
         }
@@ -77,7 +77,7 @@ struct FencedWriteTests {
         try await expectEventually(timeout: .seconds(30)) { try await displayName().hasPrefix("note #") }
         let written = try await displayName()
         kill(pid_t(child), SIGCONT)
-        try await expectEventually(timeout: .seconds(20)) {
+        try await expectEventually(timeout: .seconds(30)) {
             ((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "").contains("fenced note refused")
         }
         #expect(try await displayName() == written, "the stale holder's write did not land")

@@ -1,7 +1,7 @@
 public import FoundationEssentials
 public import SwitchboardPostgres
 public import SwitchboardQueue
-public import SwitchboardStore
+import SwitchboardStore
 
 extension PostgresClient {
     /// A stage's transaction under `tenant`'s scope, fenced by the lock the job runs under (its `lockKey` and

@@ -25,16 +25,8 @@ public struct JobQueue: Sendable {
     @discardableResult
     public func enqueue<P: JobParameters>(batch: [P], options: JobOptions = .init()) async throws -> [String] {
         // Each job may name its own lock and limits (built from its parameters); one encoder for the whole batch.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try await enqueue(
-            jobs: try batch.map { parameters in
-                let payload: [UInt8]
-                do { payload = Array(try encoder.encode(parameters)) } catch {
-                    throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
-                }
-                return NewJob(parameters, payload: payload, options: options)
-            })
+        let encoder = parametersEncoder()
+        return try await enqueue(jobs: try batch.map { NewJob($0, payload: try encodeParameters($0, with: encoder), options: options) })
     }
 
     /// Enqueues jobs by name with JSON payloads (the CLI's `enqueue`, and jobs whose type this process does not link).
@@ -195,14 +187,19 @@ public struct JobQueue: Sendable {
 }
 
 /// A job's parameters as the JSON stored in the queue (keys sorted, so equal parameters make equal payloads).
-func encodeParameters<P: JobParameters>(_ parameters: P) throws(QueueError) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
+func encodeParameters<P: JobParameters>(_ parameters: P, with encoder: JSONEncoder = parametersEncoder()) throws(QueueError) -> [UInt8] {
     do {
         return Array(try encoder.encode(parameters))
     } catch {
         throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
     }
+}
+
+/// The encoder of job parameters: keys sorted.
+func parametersEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return encoder
 }
 
 extension JobOptions {

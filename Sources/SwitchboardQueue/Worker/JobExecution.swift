@@ -9,6 +9,8 @@ import Synchronization
 struct JobExecution: Sendable {
     let worker: QueueWorker
     let job: LeasedJob
+    /// When the soft timeout cancels the handler (the watchdog's deadline for this run).
+    let deadline: ContinuousClock.Instant
 
     func run() async {
         defer {
@@ -23,7 +25,7 @@ struct JobExecution: Sendable {
         var context = JobContext(
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
             fencingToken: Int64(job.token) ?? 0, lazyLogger: jobLogger, collectedJSON: job.collected)
-        context.deadline = worker.state.withLock { $0.running[job.id]?.softDeadline } ?? .now + .milliseconds(job.options.timeoutMs)
+        context.deadline = deadline
         var failure: (any Error)?
         if worker.state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
         if failure == nil, let limit = job.options.rate {

@@ -185,7 +185,7 @@ public final class QueueWorker: Service, Sendable {
         state.withLock {
             $0.running[job.id] = Running(queue: job.queue, token: job.token, softDeadline: soft, hardDeadline: soft + options.hardTimeoutGrace)
         }
-        let run = JobExecution(worker: self, job: job)
+        let run = JobExecution(worker: self, job: job, deadline: soft)
         let task = immediately ? Task.immediate { await run.run() } : Task { await run.run() }
         // This run's entry only: by now an immediate task may have finished and the job may run here again.
         state.withLock { if $0.running[job.id]?.token == job.token { $0.running[job.id]?.task = task } }

@@ -10,6 +10,33 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Products the targets below name more than once.
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+
+/// A Swift library target of ours under Sources/NAME with the shared settings.
+func library(_ name: String, _ dependencies: [Target.Dependency], path: String? = nil, resources: [String] = []) -> Target {
+    .target(
+        name: name, dependencies: dependencies, path: path, exclude: path == nil ? [] : ["README.md"],
+        resources: resources.map { .embedInCode($0) }, swiftSettings: swiftSettings)
+}
+
+/// A C library found through pkg-config, installed from Debian's package.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+/// The Redis scripts of the queue core, one file each (Sources/SwitchboardQueue/Scripts).
+let queueScripts = [
+    "prelude", "enqueue", "take", "complete", "fail", "extend", "requeue", "revive", "discard", "purge", "check", "fire", "lock",
+    "fenced_append", "debounce", "ratelimit", "semaphore", "relay", "outbox", "unwait", "park", "wake",
+].map { "Scripts/\($0).lua" }
+
 let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
@@ -33,127 +60,58 @@ let package = Package(
     ],
     targets: [
         // MARK: C shims — module maps and typed wrappers only, no logic.
-        .systemLibrary(
-            name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]),
-        .systemLibrary(
-            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        systemLibrary("CHiredis", pkgConfig: "hiredis", apt: "libhiredis-dev"),
+        systemLibrary("CLibPQ", pkgConfig: "libpq", apt: "libpq-dev"),
+        systemLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
 
         // MARK: Thin clients — Swift values in, Swift values out; blocking C calls on dedicated threads.
-        .target(
-            name: "SwitchboardRedis",
-            dependencies: [
-                "CHiredis",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        library(
+            "SwitchboardRedis",
+            [
+                "CHiredis", crypto, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
-            ],
-            swiftSettings: swiftSettings),
-        .target(
-            name: "SwitchboardPostgres",
-            dependencies: [
-                "CLibPQ",
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings),
-        .target(
-            name: "SwitchboardHTTP",
-            dependencies: [
-                "CCurl",
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings),
+            ]),
+        library("SwitchboardPostgres", ["CLibPQ", nioPosix]),
+        library("SwitchboardHTTP", ["CCurl", nioPosix]),
+        // Child processes with a clean signal state (the worker supervisor, the bench, the tests' servers).
+        library("SwitchboardProcess", []),
 
         // MARK: JSON — a small value type and parser shared by the queue core, the webhook app and the jobs.
-        .target(name: "SwitchboardJSON", swiftSettings: swiftSettings),
+        library("SwitchboardJSON", []),
 
         // MARK: Queue core — domain-free: jobs, leases, retries, workers. Each Redis script is its own .lua file.
-        .target(
-            name: "SwitchboardQueue",
-            dependencies: [
-                "SwitchboardRedis", "SwitchboardJSON",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            resources: [
-                .embedInCode("Scripts/prelude.lua"), .embedInCode("Scripts/enqueue.lua"), .embedInCode("Scripts/take.lua"),
-                .embedInCode("Scripts/complete.lua"), .embedInCode("Scripts/fail.lua"), .embedInCode("Scripts/extend.lua"),
-                .embedInCode("Scripts/requeue.lua"), .embedInCode("Scripts/revive.lua"), .embedInCode("Scripts/discard.lua"),
-                .embedInCode("Scripts/purge.lua"), .embedInCode("Scripts/check.lua"), .embedInCode("Scripts/fire.lua"),
-                .embedInCode("Scripts/lock.lua"), .embedInCode("Scripts/fenced_append.lua"), .embedInCode("Scripts/debounce.lua"),
-                .embedInCode("Scripts/ratelimit.lua"), .embedInCode("Scripts/semaphore.lua"), .embedInCode("Scripts/relay.lua"),
-                .embedInCode("Scripts/outbox.lua"), .embedInCode("Scripts/unwait.lua"),
-                .embedInCode("Scripts/park.lua"), .embedInCode("Scripts/wake.lua"),
-            ],
-            swiftSettings: swiftSettings),
+        library(
+            "SwitchboardQueue",
+            ["SwitchboardRedis", "SwitchboardJSON", logging, metrics, .product(name: "CoreMetrics", package: "swift-metrics"), lifecycle],
+            resources: queueScripts),
 
         // MARK: Scheduler — cron tables, time zones, replicas firing each tick once. Domain-free, on the queue core.
-        .target(
-            name: "SwitchboardScheduler",
-            dependencies: [
-                "SwitchboardQueue", "SwitchboardRedis",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            resources: [.embedInCode("Scripts/leader.lua")],
-            swiftSettings: swiftSettings),
+        library(
+            "SwitchboardScheduler", ["SwitchboardQueue", "SwitchboardRedis", .product(name: "Yams", package: "Yams"), logging, lifecycle],
+            resources: ["Scripts/leader.lua"]),
 
         // MARK: Webhook app — the thin receiver: verify, route, enqueue. Depends on the job definitions it enqueues.
-        .target(
-            name: "SwitchboardWebhooks",
-            dependencies: [
-                "SwitchboardQueue", "SwitchboardStore", "SwitchboardJSON", "Jobs",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: swiftSettings),
+        library(
+            "SwitchboardWebhooks",
+            [
+                "SwitchboardQueue", "SwitchboardStore", "SwitchboardJSON", "Jobs", hummingbird, httpTypes,
+                .product(name: "NIOCore", package: "swift-nio"), crypto, logging, metrics,
+            ]),
 
         // MARK: Domain storage — schema migrations, tenants, channels, sealed secrets.
-        .target(
-            name: "SwitchboardStore",
-            dependencies: [
-                "SwitchboardPostgres",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings),
+        library("SwitchboardStore", ["SwitchboardPostgres", crypto, logging]),
 
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
-        .target(
-            name: "Jobs",
-            dependencies: [
-                "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Jobs",
-            exclude: ["README.md"],
-            swiftSettings: swiftSettings),
+        library("Jobs", ["SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", logging], path: "Jobs"),
 
         // MARK: The one executable.
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler",
-                "SwitchboardWebhooks", "Jobs",
-                "SwitchboardJSON",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
+                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird, logging, lifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings),
@@ -163,20 +121,17 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
-                "Jobs",
-                "SwitchboardJSON",
+                "Jobs", "SwitchboardJSON",
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
         // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler",
-                "SwitchboardWebhooks", "Jobs", "SwitchboardJSON",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
+                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", hummingbird,
+                .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),
     ]

@@ -2,12 +2,8 @@
 /// wall clock (the same arithmetic as Unix time, applied to local readings). Proleptic Gregorian calendar, using
 /// Howard Hinnant's days-from-civil algorithms, so cron arithmetic needs no Calendar and no locale.
 struct CivilTime: Sendable, Hashable {
-    let year: Int
-    let month: Int
-    let day: Int
-    let hour: Int
-    let minute: Int
-    let second: Int
+    let year, month, day: Int
+    let hour, minute, second: Int
     /// 0 = Sunday … 6 = Saturday.
     let weekday: Int
 

@@ -20,42 +20,25 @@ struct BenchCommand: AsyncParsableCommand {
               switchboard bench --jobs 20000 --processes 2 --concurrency 16 --rate 200 --json
             """)
 
-    @Option(help: "No-op jobs for the throughput runs.")
-    var jobs: Int = 20_000
-    @Option(help: "Worker processes.")
-    var processes: Int = 2
-    @Option(help: "Job slots per worker process.")
-    var concurrency: Int = 16
-    @Option(help: "Jobs per second for the latency run.")
-    var rate: Int = 200
-    @Option(help: "Jobs in the latency run.")
-    var latencyJobs: Int = 2000
-    @Option(help: "Delayed jobs in the due-time run (enqueued at once, due 0.2 to 2.2 s later).")
-    var delayedJobs: Int = 200
-    @Flag(help: "Run the workers with --no-direct-handoff (to compare).")
-    var noDirectHandoff = false
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
+    @Option(help: "No-op jobs for the throughput runs.") var jobs: Int = 20_000
+    @Option(help: "Worker processes.") var processes: Int = 2
+    @Option(help: "Job slots per worker process.") var concurrency: Int = 16
+    @OptionGroup(title: "Latency runs") var latency: LatencyRunOptions
+    @Flag(help: "Run the workers with --no-direct-handoff (to compare).") var noDirectHandoff = false
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
 
+    /// The figures, in the JSON keys `--json` prints.
     struct Result: Codable {
-        var jobs: Int
-        var processes: Int
-        var concurrency: Int
-        var enqueuePerJobJobsPerSecond: Double
-        var enqueueBatchJobsPerSecond: Double
-        var processingJobsPerSecond: Double
-        var processingIncludingStartupJobsPerSecond: Double
-        var redisCommandsPerJob: Double
-        var redisClientCallsPerJob: Double
+        var jobs, processes, concurrency: Int
+        /// Throughput, jobs per second.
+        var enqueuePerJobJobsPerSecond, enqueueBatchJobsPerSecond, processingJobsPerSecond, processingIncludingStartupJobsPerSecond: Double
+        var redisCommandsPerJob, redisClientCallsPerJob: Double
+        /// Pickup latency at `latencyRate` jobs per second.
         var latencyRate: Int
-        var latencyP50Ms: Double
-        var latencyP95Ms: Double
-        var latencyP99Ms: Double
-        var delayedJobs: Int
+        var latencyP50Ms, latencyP95Ms, latencyP99Ms: Double
         /// How long after its due time a delayed job started.
-        var dueLatenessP50Ms: Double
-        var dueLatenessP99Ms: Double
-        var dueLatenessMaxMs: Double
+        var delayedJobs: Int
+        var dueLatenessP50Ms, dueLatenessP99Ms, dueLatenessMaxMs: Double
     }
 
     func run() async throws {
@@ -119,24 +102,24 @@ struct BenchCommand: AsyncParsableCommand {
         for _ in 0..<20 { try await producer.enqueue(DiagnosticJobs.Stamp(t_us: nowMicroseconds(), list: list), options: options) }
         try await Task.sleep(for: .milliseconds(300))
         try await redis.command(["DEL", .string(list)])
-        let interval = Duration.seconds(1) / rate
+        let interval = Duration.seconds(1) / latency.rate
         let t0 = clock.now
-        for i in 0..<latencyJobs {
+        for i in 0..<latency.jobs {
             try await clock.sleep(until: t0 + interval * i)
             try await producer.enqueue(DiagnosticJobs.Stamp(t_us: nowMicroseconds(), list: list), options: options)
         }
-        _ = try await eventuallyLength(redis, list, latencyJobs)
+        _ = try await eventuallyLength(redis, list, latency.jobs)
         let samples = (try await redis.command(["LRANGE", .string(list), 0, -1]).array ?? []).compactMap(\.int).map { Double($0) / 1000 }.sorted()
 
         // 4. Due times: delayed stamp jobs, due one after another over 2 s; each pushes (start − due time) in µs. The
         // due time is taken on this side just before the enqueue, so the figure includes the enqueue's round trip.
         let dueList = "bench:\(queue):due"
-        for i in 0..<delayedJobs {
-            let delay = Duration.milliseconds(200 + 2000 * i / max(1, delayedJobs))
+        for i in 0..<latency.delayedJobs {
+            let delay = Duration.milliseconds(200 + 2000 * i / max(1, latency.delayedJobs))
             let due = nowMicroseconds() + delay.milliseconds * 1000
             try await producer.enqueue(DiagnosticJobs.Stamp(t_us: due, list: dueList), options: JobOptions(queue: queue, delay: delay))
         }
-        _ = try await eventuallyLength(redis, dueList, delayedJobs)
+        _ = try await eventuallyLength(redis, dueList, latency.delayedJobs)
         let lateness = (try await redis.command(["LRANGE", .string(dueList), 0, -1]).array ?? []).compactMap(\.int).map { Double($0) / 1000 }.sorted()
         try await redis.command(["DEL", .string(dueList)])
         worker.signal(SIGTERM)
@@ -156,8 +139,8 @@ struct BenchCommand: AsyncParsableCommand {
             processingIncludingStartupJobsPerSecond: withStartup.rounded(),
             redisCommandsPerJob: (Double(totalCommands) / Double(jobs) * 100).rounded() / 100,
             redisClientCallsPerJob: (Double(clientCalls) / Double(jobs) * 100).rounded() / 100,
-            latencyRate: rate, latencyP50Ms: (percentile(0.5) * 100).rounded() / 100, latencyP95Ms: (percentile(0.95) * 100).rounded() / 100,
-            latencyP99Ms: (percentile(0.99) * 100).rounded() / 100, delayedJobs: delayedJobs, dueLatenessP50Ms: due(0.5),
+            latencyRate: latency.rate, latencyP50Ms: (percentile(0.5) * 100).rounded() / 100, latencyP95Ms: (percentile(0.95) * 100).rounded() / 100,
+            latencyP99Ms: (percentile(0.99) * 100).rounded() / 100, delayedJobs: latency.delayedJobs, dueLatenessP50Ms: due(0.5),
             dueLatenessP99Ms: due(0.99), dueLatenessMaxMs: due(1))
         if json {
             print(try jsonText(result))
@@ -170,7 +153,10 @@ struct BenchCommand: AsyncParsableCommand {
                         ["enqueue, batches of 1000", "\(Int(result.enqueueBatchJobsPerSecond)) jobs/s"],
                         ["processing (steady), \(processes)x\(concurrency)", "\(Int(result.processingJobsPerSecond)) jobs/s"],
                         ["processing incl. start-up", "\(Int(result.processingIncludingStartupJobsPerSecond)) jobs/s"],
-                        ["pickup latency p50/p95/p99 @\(rate)/s", "\(result.latencyP50Ms) / \(result.latencyP95Ms) / \(result.latencyP99Ms) ms"],
+                        [
+                            "pickup latency p50/p95/p99 @\(latency.rate)/s",
+                            "\(result.latencyP50Ms) / \(result.latencyP95Ms) / \(result.latencyP99Ms) ms",
+                        ],
                         [
                             "delayed jobs: start after due time p50/p99/max",
                             "\(result.dueLatenessP50Ms) / \(result.dueLatenessP99Ms) / \(result.dueLatenessMaxMs) ms",
@@ -217,4 +203,11 @@ struct BenchCommand: AsyncParsableCommand {
 extension Duration {
     /// Seconds as a Double (for rates).
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// `bench`: the pickup-latency and due-time runs.
+struct LatencyRunOptions: ParsableArguments {
+    @Option(help: "Jobs per second for the latency run.") var rate: Int = 200
+    @Option(name: .customLong("latency-jobs"), help: "Jobs in the latency run.") var jobs: Int = 2000
+    @Option(help: "Delayed jobs in the due-time run (enqueued at once, due 0.2 to 2.2 s later).") var delayedJobs: Int = 200
 }

@@ -26,32 +26,20 @@ struct ChannelsCommand: AsyncParsableCommand {
                   switchboard channels add --tenant $TENANT --kind email --address support@shop.example --inbound-token "$TOKEN"
                 """)
 
-        @Option(help: "The tenant's id (from: switchboard tenants list).")
-        var tenant: String
-        @Option(help: "whatsapp, twilio or email.")
-        var kind: ChannelKind
-        @Option(help: "WhatsApp: the phone_number_id from the Meta app dashboard.")
-        var phoneNumberId: String?
-        @Option(help: "WhatsApp: the Meta app secret that signs webhooks.")
-        var appSecret: String?
-        @Option(help: "WhatsApp: the verify token you give Meta for the subscription handshake.")
-        var verifyToken: String?
-        @Option(help: "Twilio: the number in E.164 form, such as +14155550100.")
-        var number: String?
-        @Option(help: "Twilio: the account auth token that signs webhooks.")
-        var authToken: String?
-        @Option(help: "Email: the inbound address, such as support@shop.example.")
-        var address: String?
-        @Option(help: "Email: the token or basic-auth password the inbound provider sends.")
-        var inboundToken: String?
-        @Option(help: "An optional label shown in listings.")
-        var name: String?
+        @Option(help: "The tenant's id (from: switchboard tenants list).") var tenant: String
+        @Option(help: "whatsapp, twilio or email.") var kind: ChannelKind
+        @Option(help: "An optional label shown in listings.") var name: String?
+        @OptionGroup(title: "WhatsApp") var whatsapp: WhatsAppChannelOptions
+        @OptionGroup(title: "Twilio") var twilio: TwilioChannelOptions
+        @OptionGroup(title: "Email") var email: EmailChannelOptions
 
         func validate() throws {
             guard UUID(uuidString: tenant) != nil else {
                 throw ValidationError("--tenant must be a tenant id (a UUID); list them with: switchboard tenants list")
             }
-            let given: [(String, String?)] = [("--phone-number-id", phoneNumberId), ("--number", number), ("--address", address)]
+            let given: [(String, String?)] = [
+                ("--phone-number-id", whatsapp.phoneNumberId), ("--number", twilio.number), ("--address", email.address),
+            ]
             let expected = ["whatsapp": "--phone-number-id", "twilio": "--number", "email": "--address"][kind.rawValue]!
             for (flag, value) in given where value != nil && flag != expected {
                 throw ValidationError("\(flag) does not apply to a \(kind.rawValue) channel; use \(expected)")
@@ -62,16 +50,15 @@ struct ChannelsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let settings = try Settings.fromEnvironment()
-            _ = settings.bootstrapLogging()
-            let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
-            let channels = ChannelDirectory(db: db, secretBox: try settings.secretBox())
-            let secrets = ChannelSecrets(appSecret: appSecret, verifyToken: verifyToken, authToken: authToken, inboundToken: inboundToken)
-            let channel = try await runReportingErrors {
-                try await channels.addChannel(
-                    tenant: UUID(uuidString: tenant)!, kind: kind, address: phoneNumberId ?? number ?? address ?? "", name: name, secrets: secrets)
+            let channel = try await withDatabase { settings, db in
+                let channels = ChannelDirectory(db: db, secretBox: try settings.secretBox())
+                let secrets = ChannelSecrets(
+                    appSecret: whatsapp.appSecret, verifyToken: whatsapp.verifyToken, authToken: twilio.authToken, inboundToken: email.inboundToken)
+                return try await channels.addChannel(
+                    tenant: UUID(uuidString: tenant)!, kind: kind, address: whatsapp.phoneNumberId ?? twilio.number ?? email.address ?? "",
+                    name: name,
+                    secrets: secrets)
             }
-            try await db.shutdown()
             print(channel.id.uuidString.lowercased())
         }
     }
@@ -81,22 +68,17 @@ struct ChannelsCommand: AsyncParsableCommand {
             abstract: "List channels (never their secrets).",
             discussion: "Examples:\n  switchboard channels list\n  switchboard channels list --tenant $TENANT --json")
 
-        @Option(help: "Only this tenant's channels.")
-        var tenant: String?
-        @Flag(help: "Print a JSON array of {id, tenantID, kind, address, name, createdAt}.")
-        var json = false
+        @Option(help: "Only this tenant's channels.") var tenant: String?
+        @Flag(help: "Print a JSON array of {id, tenantID, kind, address, name, createdAt}.") var json = false
 
         func validate() throws {
             if let tenant, UUID(uuidString: tenant) == nil { throw ValidationError("--tenant must be a tenant id (a UUID)") }
         }
 
         func run() async throws {
-            let settings = try Settings.fromEnvironment()
-            _ = settings.bootstrapLogging()
-            let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
-            let channels = ChannelDirectory(db: db, secretBox: nil)
-            let list = try await runReportingErrors { try await channels.channels(tenant: tenant.flatMap(UUID.init(uuidString:))) }
-            try await db.shutdown()
+            let list = try await withDatabase { _, db in
+                try await ChannelDirectory(db: db, secretBox: nil).channels(tenant: tenant.flatMap(UUID.init(uuidString:)))
+            }
             if json {
                 print(try jsonText(list))
             } else {
@@ -118,4 +100,20 @@ struct SecretKeyCommand: ParsableCommand {
         abstract: "Print a new random SWITCHBOARD_SECRET_KEY (32 bytes, base64).",
         discussion: "Example:\n  export SWITCHBOARD_SECRET_KEY=$(switchboard secret-key)")
     func run() { print(SecretBox.generateKey()) }
+}
+
+struct WhatsAppChannelOptions: ParsableArguments {
+    @Option(help: "The phone_number_id from the Meta app dashboard.") var phoneNumberId: String?
+    @Option(help: "The Meta app secret that signs webhooks.") var appSecret: String?
+    @Option(help: "The verify token you give Meta for the subscription handshake.") var verifyToken: String?
+}
+
+struct TwilioChannelOptions: ParsableArguments {
+    @Option(help: "The number in E.164 form, such as +14155550100.") var number: String?
+    @Option(help: "The account auth token that signs webhooks.") var authToken: String?
+}
+
+struct EmailChannelOptions: ParsableArguments {
+    @Option(help: "The inbound address, such as support@shop.example.") var address: String?
+    @Option(help: "The token or basic-auth password the inbound provider sends.") var inboundToken: String?
 }

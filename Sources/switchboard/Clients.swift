@@ -1,4 +1,6 @@
+import ArgumentParser
 import SwitchboardHTTP
+import SwitchboardStore
 import SwitchboardPostgres
 import SwitchboardRedis
 
@@ -23,4 +25,32 @@ func withClients<T>(_ clients: [any ClientResource], _ body: () async throws -> 
     }
     for client in clients { try await client.shutdown() }
     return result
+}
+
+/// For the one-shot operator commands: settings from the environment, logging, one PostgreSQL connection for
+/// `body`, shut down afterwards; the store's errors become one clear line and exit code 1.
+func withDatabase<T>(_ body: (Settings, PostgresClient) async throws -> T) async throws -> T {
+    let settings = try Settings.fromEnvironment()
+    _ = settings.bootstrapLogging()
+    let db = PostgresClient(url: settings.databaseURL, maxConnections: 1)
+    return try await withClients([db]) { try await runReportingErrors { try await body(settings, db) } }
+}
+
+/// Runs an operator action; turns the store's and database's errors into one clear line and exit code 1.
+func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as DirectoryError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as PostgresError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as SecretBoxError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as MigrationError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    }
 }

@@ -18,8 +18,7 @@ struct MigrateCommand: AsyncParsableCommand {
               DATABASE_URL=postgresql://app@db:5432/switchboard switchboard migrate --migrations /srv/Migrations
             """)
 
-    @Flag(help: "List applied and pending migrations instead of applying.")
-    var status = false
+    @Flag(help: "List applied and pending migrations instead of applying.") var status = false
 
     @Option(name: .customLong("migrations"), help: "Folder of NNNN_description.sql files (default: MIGRATIONS_DIR or ./Migrations).")
     var directory: String?

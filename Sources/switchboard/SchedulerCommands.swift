@@ -10,8 +10,7 @@ import UnixSignals
 
 /// `--schedules DIR`, shared by `scheduler` and `schedules`.
 struct ScheduleOptions: ParsableArguments {
-    @Option(help: "The folder of schedule files (*.yml). Default: $SCHEDULES_DIR, else Schedules.")
-    var schedules: String?
+    @Option(help: "The folder of schedule files (*.yml). Default: $SCHEDULES_DIR, else Schedules.") var schedules: String?
 
     /// Loads and checks every entry; an invalid file is one line naming the file, the entry and the fault, exit 78.
     func load(_ settings: Settings, redis: RedisClient) throws -> [ScheduleEntry] {
@@ -40,8 +39,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ScheduleOptions
-    @Option(help: "Replicas of one group share a leader; give each set of schedule files its own group.")
-    var group: String = "default"
+    @Option(help: "Replicas of one group share a leader; give each set of schedule files its own group.") var group: String = "default"
 
     func validate() throws {
         do { try TickSeries.validate(name: group) } catch { throw ValidationError("--group: \(error.message)") }

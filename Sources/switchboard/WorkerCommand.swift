@@ -33,33 +33,22 @@ struct WorkerCommand: AsyncParsableCommand {
             "Comma-separated queues, each with an optional weight: critical:5,default:2,low:1 (weighted round-robin; a queue without a weight weighs 1)."
     )
     var queues: String = "default"
-    @Flag(help: "Strict priority: always take from the first listed queue that has jobs (weights are ignored).")
-    var strict = false
-    @Flag(help: "With one queue: no direct handoff (idle workers are woken by the doorbell and lease with a take call).")
-    var noDirectHandoff = false
+    @Flag(help: "Strict priority: always take from the first listed queue that has jobs (weights are ignored).") var strict = false
+    @Flag(help: "With one queue: no direct handoff (idle workers are woken by the doorbell and lease with a take call).") var noDirectHandoff = false
     @Flag(
         help:
             "A job whose lock is busy or concurrency key full is put back 200-400 ms out and tries again, instead of waiting to be woken by the release."
     )
     var noKeyWait = false
-    @Option(help: "Child processes.")
-    var processes: Int = 2
-    @Option(help: "Job slots per child process.")
-    var concurrency: Int = 16
-    @Option(help: "After SIGTERM, how long running jobs may finish before they are handed back (e.g. 25s, 500ms).")
-    var grace: String = "25s"
-    @Option(help: "How long a lease lasts without a heartbeat; a killed worker's jobs run again after about this long.")
-    var lease: String = "10s"
-    @Option(help: "Dead jobs kept per queue (the oldest beyond this are deleted).")
-    var deadMax: Int = 10_000
-    @Option(help: "Dead jobs older than this are deleted (e.g. 30d).")
-    var deadAge: String = "30d"
-    @Option(help: "Serve Prometheus metrics: child i listens on HOST:(this port + i) at GET /metrics. 0 = off.")
-    var metricsPort: Int = 0
-    @Flag(help: .hidden)
-    var child = false
-    @Option(help: .hidden)
-    var childIndex: Int = 0
+    @Option(help: "Child processes.") var processes: Int = 2
+    @Option(help: "Job slots per child process.") var concurrency: Int = 16
+    @Option(help: "After SIGTERM, how long running jobs may finish before they are handed back (e.g. 25s, 500ms).") var grace: String = "25s"
+    @Option(help: "How long a lease lasts without a heartbeat; a killed worker's jobs run again after about this long.") var lease: String = "10s"
+    @Option(help: "Dead jobs kept per queue (the oldest beyond this are deleted).") var deadMax: Int = 10_000
+    @Option(help: "Dead jobs older than this are deleted (e.g. 30d).") var deadAge: String = "30d"
+    @Option(help: "Serve Prometheus metrics: child i listens on HOST:(this port + i) at GET /metrics. 0 = off.") var metricsPort: Int = 0
+    @Flag(help: .hidden) var child = false
+    @Option(help: .hidden) var childIndex: Int = 0
 
     func validate() throws {
         guard processes >= 1, processes <= 64 else { throw ValidationError("--processes must be between 1 and 64") }

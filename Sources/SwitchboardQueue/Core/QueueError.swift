@@ -1,32 +1,32 @@
 /// An error from the queue. Its text never contains job parameters.
 public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable { case invalidOptions, unknownJob, decodingFailed, encodingFailed, unexpectedReply, timedOut, notFound }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
+    /// What went wrong. A closed set: the queue core and its callers live in one package, so an exhaustive
+    /// `switch` over it is safe (the thin clients' codes are open structs, as their C libraries can grow).
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// Options that cannot work together, or a bad queue name; nothing was enqueued.
-        public static let invalidOptions = Code(.invalidOptions)
+        case invalidOptions
         /// A worker took a job whose name no handler is registered for.
-        public static let unknownJob = Code(.unknownJob)
+        case unknownJob
         /// A job's stored parameters do not decode as its type (a changed type with the same name).
-        public static let decodingFailed = Code(.decodingFailed)
+        case decodingFailed
         /// Parameters could not be encoded as JSON; nothing was enqueued.
-        public static let encodingFailed = Code(.encodingFailed)
+        case encodingFailed
         /// Redis answered a queue script with a reply of the wrong shape.
-        public static let unexpectedReply = Code(.unexpectedReply)
+        case unexpectedReply
         /// The handler ran past its soft timeout and was cancelled.
-        public static let timedOut = Code(.timedOut)
+        case timedOut
         /// No job with that id (or not in the state asked for).
-        public static let notFound = Code(.notFound)
-        public var description: String { base.rawValue }
+        case notFound
+
+        public var description: String { rawValue }
     }
 
     public let code: Code
+    /// What happened and what to do; never job parameters.
     public let message: String
 
     public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
+        (self.code, self.message) = (code, message)
     }
 
     public var description: String { "queue \(code): \(message)" }

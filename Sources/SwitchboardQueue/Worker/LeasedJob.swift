@@ -5,11 +5,10 @@ import SwitchboardJSON
 
 /// A job a worker holds a lease on, as the take script returned it.
 struct LeasedJob: Sendable {
-    let queue: String
-    let id: String
+    let queue, id: String
+    /// The lease's token: completing, failing or extending the job needs it.
     let token: String
-    let attempt: Int
-    let maxAttempts: Int
+    let attempt, maxAttempts: Int
     let name: String
     let payload: [UInt8]
     let options: StoredOptions

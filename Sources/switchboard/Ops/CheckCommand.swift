@@ -21,10 +21,8 @@ struct CheckCommand: AsyncParsableCommand {
               switchboard check --json
             """)
 
-    @Option(help: "Check one queue (default: every queue).")
-    var queue: String?
-    @Flag(help: "Fix each finding.")
-    var repair = false
+    @Option(help: "Check one queue (default: every queue).") var queue: String?
+    @Flag(help: "Fix each finding.") var repair = false
     @OptionGroup var ops: OpsOptions
 
     func validate() throws {

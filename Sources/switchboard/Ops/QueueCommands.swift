@@ -6,8 +6,7 @@ import SwitchboardJSON
 
 /// Options every ops command shares.
 struct OpsOptions: ParsableArguments {
-    @Flag(help: "Machine-readable JSON (shapes documented in README.md) instead of a table.")
-    var json = false
+    @Flag(help: "Machine-readable JSON (shapes documented in README.md) instead of a table.") var json = false
 }
 
 /// Validates a queue name given on the command line (usage error, exit 2, when invalid).
@@ -72,10 +71,8 @@ struct JobCommand: AsyncParsableCommand {
             "Exits 1 when no queue holds the job.\n\nExamples:\n  switchboard job 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710\n  switchboard job 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710 --json"
     )
 
-    @Argument(help: "The job id (as enqueue printed it).")
-    var id: String
-    @Option(help: "The queue, if known (otherwise every queue is searched).")
-    var queue: String?
+    @Argument(help: "The job id (as enqueue printed it).") var id: String
+    @Option(help: "The queue, if known (otherwise every queue is searched).") var queue: String?
     @OptionGroup var ops: OpsOptions
 
     /// The `--json` shape of one job.
@@ -132,12 +129,9 @@ struct RetryCommand: AsyncParsableCommand {
             "Exits 1 if any id was not a dead job.\n\nExamples:\n  switchboard retry 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710\n  switchboard retry --all-dead --queue default"
     )
 
-    @Argument(help: "Job ids.")
-    var ids: [String] = []
-    @Flag(help: "Every dead job (of --queue, or of every queue).")
-    var allDead = false
-    @Option(help: "The queue (faster; required to be right when given).")
-    var queue: String?
+    @Argument(help: "Job ids.") var ids: [String] = []
+    @Flag(help: "Every dead job (of --queue, or of every queue).") var allDead = false
+    @Option(help: "The queue (faster; required to be right when given).") var queue: String?
     @OptionGroup var ops: OpsOptions
 
     func validate() throws {
@@ -157,10 +151,8 @@ struct DiscardCommand: AsyncParsableCommand {
         abstract: "Delete dead jobs for good.",
         discussion: "Exits 1 if any id was not a dead job.\n\nExample:\n  switchboard discard 2ee5d708-cdea-4ea0-8b4c-7c6b12a36710")
 
-    @Argument(help: "Job ids.")
-    var ids: [String]
-    @Option(help: "The queue (faster; required to be right when given).")
-    var queue: String?
+    @Argument(help: "Job ids.") var ids: [String]
+    @Option(help: "The queue (faster; required to be right when given).") var queue: String?
     @OptionGroup var ops: OpsOptions
 
     func run() async throws {

@@ -11,8 +11,7 @@ struct PauseCommand: AsyncParsableCommand {
         abstract: "Stop workers from taking a queue's jobs; enqueues still land, running jobs finish.",
         discussion: "Exits 1 if the queue was already paused.\n\nExample:\n  switchboard pause default")
 
-    @Argument(help: "The queue.")
-    var queue: String
+    @Argument(help: "The queue.") var queue: String
 
     func validate() throws {
         try validateQueueName(queue)
@@ -31,8 +30,7 @@ struct ResumeCommand: AsyncParsableCommand {
         abstract: "Let workers take a paused queue's jobs again; idle workers wake at once.",
         discussion: "Exits 1 if the queue was not paused.\n\nExample:\n  switchboard resume default")
 
-    @Argument(help: "The queue.")
-    var queue: String
+    @Argument(help: "The queue.") var queue: String
 
     func validate() throws {
         try validateQueueName(queue)
@@ -57,12 +55,9 @@ struct PurgeCommand: AsyncParsableCommand {
               switchboard purge default --state dead --yes
             """)
 
-    @Argument(help: "The queue.")
-    var queue: String
-    @Option(help: "ready, scheduled, retry, dead or done.")
-    var state: String
-    @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).")
-    var yes = false
+    @Argument(help: "The queue.") var queue: String
+    @Option(help: "ready, scheduled, retry, dead or done.") var state: String
+    @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
 
     func validate() throws {
         try validateQueueName(queue)
@@ -103,20 +98,11 @@ struct JobsCommand: AsyncParsableCommand {
               switchboard jobs --queue default --state ready --name ingest-message --limit 50 --json
             """)
 
-    @Option(help: "Only this queue (default: every queue).")
-    var queue: String?
-    @Option(help: "Only this state: ready, scheduled, active, retry, dead or done (default: all).")
-    var state: String?
-    @Option(help: "Only jobs of this name.")
-    var name: String?
-    @Option(help: "At most this many.")
-    var limit: Int = 20
+    @OptionGroup(title: "Which jobs") var filter: JobFilterOptions
+    @Option(help: "At most this many.") var limit: Int = 20
     @OptionGroup var ops: OpsOptions
 
-    static let states = ["ready", "scheduled", "active", "retry", "dead", "done"]
-
     func validate() throws {
-        if let state, !Self.states.contains(state) { throw ValidationError("--state must be one of \(Self.states.joined(separator: ", "))") }
         guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
     }
 
@@ -129,9 +115,10 @@ struct JobsCommand: AsyncParsableCommand {
     func run() async throws {
         let jobs = try await withOpsRedis { redis -> [JobSnapshot] in
             let inspector = QueueInspector(redis: redis)
-            var queues = queue.map { [$0] } ?? []
-            if queue == nil { queues = try await inspector.queues() }
-            return try await inspector.list(queues: queues, states: state.map { [$0] } ?? Self.states, name: name, limit: limit)
+            var queues = filter.queue.map { [$0] } ?? []
+            if filter.queue == nil { queues = try await inspector.queues() }
+            return try await inspector.list(
+                queues: queues, states: filter.state.map { [$0] } ?? JobFilterOptions.states, name: filter.name, limit: limit)
         }
         if ops.json {
             let decoder = JSONDecoder()
@@ -154,5 +141,18 @@ struct JobsCommand: AsyncParsableCommand {
                     }
                 ).render())
         }
+    }
+}
+
+/// `jobs`: which queue, state and name to list.
+struct JobFilterOptions: ParsableArguments {
+    static let states = ["ready", "scheduled", "active", "retry", "dead", "done"]
+
+    @Option(help: "Only this queue (default: every queue).") var queue: String?
+    @Option(help: "Only this state: ready, scheduled, active, retry, dead or done (default: all).") var state: String?
+    @Option(help: "Only jobs of this name.") var name: String?
+
+    func validate() throws {
+        if let state, !Self.states.contains(state) { throw ValidationError("--state must be one of \(Self.states.joined(separator: ", "))") }
     }
 }

@@ -18,8 +18,7 @@ struct TopCommand: AsyncParsableCommand {
               switchboard top --interval 2s
             """)
 
-    @Option(help: "How often to refresh (e.g. 1s, 500ms).")
-    var interval: String = "1s"
+    @Option(help: "How often to refresh (e.g. 1s, 500ms).") var interval: String = "1s"
 
     func validate() throws {
         do {

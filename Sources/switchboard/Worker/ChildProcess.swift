@@ -1,33 +1,20 @@
 import FoundationEssentials
 import Glibc
 import Synchronization
+import SwitchboardProcess
 
-/// A child process started with a clean signal state, waited for on a thread of its own.
-///
-/// posix_spawn with an empty signal mask and default dispositions: a child spawned from a helper thread
-/// (NIO's, Foundation's, Swift's executors block signals) would otherwise inherit a blocked SIGTERM and never drain.
+/// A child process started with a clean signal state (``spawnWithCleanSignals(_:outputPath:environment:)``), waited
+/// for on a thread of its own.
 final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
 
     init(executable: String, arguments: [String]) throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, nil, &attributes, argv, environ)
-        guard rc == 0 else { throw SupervisorError("cannot start \(executable): \(String(cString: strerror(rc)))") }
-        self.pid = pid
+        do {
+            pid = try spawnWithCleanSignals([executable] + arguments)
+        } catch {
+            throw SupervisorError(error.description)
+        }
     }
 
     /// Waits (on a dedicated thread, never the cooperative pool) for the child to exit; returns its raw wait status.

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// A job limited to `limit` at once per key, recording when it ran.
-struct SlotLimited: JobParameters {
+struct SlotLimited: KeyedSleep {
     static let jobName = "test-slot-limited"
     let key: String
     let limit: Int
@@ -50,40 +50,18 @@ struct ConcurrencyLimitTests {
     @Test func ninetyJobsOverThreeKeysRunAtMostThreeAtOnceEach() async throws {
         let redis = try makeRedis(connections: 12)
         let queue = uniqueQueueName("conc")
-        struct Run: Sendable {
-            let key: String
-            let start: ContinuousClock.Instant
-            let end: ContinuousClock.Instant
-            let attempt: Int
-        }
-        let runs = Mutex<[Run]>([])
+        let runs = KeyedRuns()
         let keys = (0..<3).map { "tenant-\($0)-\(queue.suffix(6))" }
-        try await withWorker(
-            redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16),
-            register: { r in
-                r.register(SlotLimited.self) { p, context in
-                    let start = ContinuousClock.now
-                    try await Task.sleep(for: .milliseconds(p.ms))
-                    runs.withLock { $0.append(Run(key: p.key, start: start, end: .now, attempt: context.attempt)) }
-                }
-            }
-        ) { _ in
-            try await JobQueue(redis: redis).enqueue(
-                batch: (0..<90).map { SlotLimited(key: keys[$0 % 3], limit: 3, ms: 60) }, options: .init(queue: queue))
-            try await expectEventually(timeout: .seconds(60)) { runs.withLock { $0.count } == 90 }
-        }
-        let all = runs.withLock { $0 }
+        try await runs.runAll((0..<90).map { SlotLimited(key: keys[$0 % 3], limit: 3, ms: 60) }, redis: redis, queue: queue)
         var most: [String: Int] = [:]
         for key in keys {
-            let mine = all.filter { $0.key == key }
-            #expect(mine.count == 30)
-            // The most runs of this key overlapping any one run's start.
-            most[key] = mine.map { run in mine.filter { $0.start <= run.start && run.start < $0.end }.count }.max() ?? 0
+            #expect(runs.of(key).count == 30)
+            most[key] = runs.mostAtOnce(key)
         }
         print("per-key K=3: 90 jobs over 3 keys on 16 slots, most running at once per key: \(most.values.sorted())")
         #expect(most.values.allSatisfy { $0 <= 3 }, "a key ran more than 3 at once: \(most)")
         #expect(most.values.contains(3), "the limit was never reached: slots are not being used")
-        #expect(all.allSatisfy { $0.attempt == 1 }, "waiting for a slot used up attempts")
+        #expect(runs.all.allSatisfy { $0.attempt == 1 }, "waiting for a slot used up attempts")
         #expect(try await QueueInspector(redis: redis).stats(queue: queue).dead == 0)
 
         // The CLI stores the limit with the job, and refuses a bad one.

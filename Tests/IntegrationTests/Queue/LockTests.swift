@@ -45,10 +45,7 @@ struct LockTests {
 
     @Test(.exclusive) func thirtyTwoSlotsOnTwoProcessesNeverHoldOneLockAtOnce() async throws {
         let redis = try makeRedis()
-        let queue = uniqueQueueName("hammer")
-        let key = "hammer-\(queue.suffix(8))"
-        let lock = try DistributedLock(redis: redis, key: key)
-        let worker = try startWorkerProcess(["--queues", queue, "--processes", "2", "--concurrency", "16", "--grace", "5s"])
+        let (queue, key, lock, worker) = try startLockWorker(redis: redis, label: "hammer", processes: 2, concurrency: 16)
         let hammers = (0..<32).map { _ in DiagnosticJobs.LockHammer(key: key, list: "log", seconds: 20, hold_ms: 2, ttl_ms: 2000, extend: true) }
         try await JobQueue(redis: redis).enqueue(batch: hammers, options: .init(queue: queue))
         let inspector = QueueInspector(redis: redis)
@@ -79,10 +76,7 @@ struct LockTests {
 
     @Test(.exclusive) func aHolderStoppedPastItsTTLLosesTheLockAndItsLateWriteIsRefused() async throws {
         let redis = try makeRedis()
-        let queue = uniqueQueueName("stopped")
-        let key = "stopped-\(queue.suffix(8))"
-        let lock = try DistributedLock(redis: redis, key: key)
-        let worker = try startWorkerProcess(["--queues", queue, "--processes", "1", "--concurrency", "1", "--grace", "5s"])
+        let (queue, key, lock, worker) = try startLockWorker(redis: redis, label: "stopped", processes: 1, concurrency: 1)
         // One holder, holding 3 s on a 1 s TTL without extending (extension is what SIGSTOP would stop anyway).
         try await JobQueue(redis: redis).enqueue(
             DiagnosticJobs.LockHammer(key: key, list: "log", seconds: 0, hold_ms: 3000, ttl_ms: 1000, extend: false), options: .init(queue: queue))
@@ -107,7 +101,7 @@ struct LockTests {
 }
 
 /// A job that runs under the lock its parameters name, recording when it held it.
-struct Held: JobParameters {
+struct Held: KeyedSleep {
     static let jobName = "held"
     let key: String
     let ms: Int
@@ -165,34 +159,16 @@ struct PerKeyConcurrencyTests {
     @Test func twoHundredJobsOverTenKeysNeverRunTwiceAtOnceForAKey() async throws {
         let redis = try makeRedis(connections: 10)
         let queue = uniqueQueueName("perkey")
-        struct Run: Sendable {
-            let key: String
-            let start: ContinuousClock.Instant
-            let end: ContinuousClock.Instant
-        }
-        let runs = Mutex<[Run]>([])
+        let runs = KeyedRuns()
         let keys = (0..<10).map { "customer-\($0)-\(queue.suffix(6))" }
-        try await withWorker(
-            redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 16),
-            register: { r in
-                r.register(Held.self) { p, _ in
-                    let start = ContinuousClock.now
-                    try await Task.sleep(for: .milliseconds(p.ms))
-                    runs.withLock { $0.append(Run(key: p.key, start: start, end: .now)) }
-                }
-            }
-        ) { _ in
-            try await JobQueue(redis: redis).enqueue(batch: (0..<200).map { Held(key: keys[$0 % 10], ms: 20) }, options: .init(queue: queue))
-            try await expectEventually(timeout: .seconds(60)) { runs.withLock { $0.count } == 200 }
-        }
-        let all = runs.withLock { $0 }
+        try await runs.runAll((0..<200).map { Held(key: keys[$0 % 10], ms: 20) }, redis: redis, queue: queue)
         var overlaps = 0
         for key in keys {
-            let mine = all.filter { $0.key == key }.sorted { $0.start < $1.start }
+            let mine = runs.of(key).sorted { $0.start < $1.start }
             #expect(mine.count == 20)
             overlaps += zip(mine, mine.dropFirst()).filter { $0.end > $1.start }.count
         }
-        let concurrent = all.map { run in all.filter { $0.start < run.end && run.start < $0.end }.count }.max() ?? 0
+        let concurrent = runs.mostAtOnceOverall
         print("per-key K=1: 200 jobs over 10 keys, overlaps within a key: \(overlaps), most jobs running at once: \(concurrent)")
         #expect(overlaps == 0)
         #expect(concurrent > 1, "different keys did run in parallel")
@@ -220,4 +196,15 @@ struct PerKeyConcurrencyTests {
         #expect(freed <= .milliseconds(3500))
         try await redis.shutdown()
     }
+}
+
+/// A queue of its own, a lock key of its own and a `switchboard worker` on that queue, for the tests that hammer a lock
+/// from worker processes.
+private func startLockWorker(redis: RedisClient, label: String, processes: Int, concurrency: Int) throws -> (
+    queue: String, key: String, lock: DistributedLock, worker: (pid: pid_t, log: String)
+) {
+    let queue = uniqueQueueName(label)
+    let key = "\(label)-\(queue.suffix(8))"
+    let worker = try startWorkerProcess(["--queues", queue, "--processes", "\(processes)", "--concurrency", "\(concurrency)", "--grace", "5s"])
+    return (queue, key, try DistributedLock(redis: redis, key: key), worker)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardProcess
 @testable import SwitchboardQueue
 import SwitchboardRedis
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardProcess
 import Logging
 @testable import SwitchboardQueue
 import SwitchboardRedis

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardProcess
 
 /// A private redis-server on a free loopback port, for tests that stop, restart or reconfigure the server
 /// (the shared one from scripts/services must stay up for every other test). Starting and stopping wait
@@ -53,44 +54,6 @@ final class RedisServerProcess: @unchecked Sendable {
     func signal(_ signal: Int32) {
         if let pid { kill(pid, signal) }
     }
-}
-
-/// posix_spawn with an empty signal mask and default dispositions: a child started from a thread that
-/// blocks signals (Foundation's and NIO's helper threads do) would otherwise inherit the mask and never see SIGTERM.
-func spawnWithCleanSignals(_ arguments: [String], outputPath: String? = nil, environment: [String: String] = [:]) throws -> pid_t {
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    // Only 0-2 reach the child: pipes that other tests hold open must not be inherited (their readers would wait for
-    // this child to exit before seeing end of file).
-    // (glibc's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not import.)
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-    }
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    if let outputPath {
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    }
-    var pid: pid_t = 0
-    let cArguments = arguments.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
-    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { env.forEach { free($0) } }
-    let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, cArguments, env)
-    guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc)) }
-    return pid
 }
 
 private func redisServerPath() throws -> String {

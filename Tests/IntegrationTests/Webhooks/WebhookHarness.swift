@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardProcess
 import Jobs
 import Logging
 import SwitchboardHTTP

@@ -20,10 +20,12 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 
 /// A Swift library target of ours under Sources/NAME with the shared settings.
-func library(_ name: String, _ dependencies: [Target.Dependency], path: String? = nil, resources: [String] = []) -> Target {
+func library(
+    _ name: String, _ dependencies: [Target.Dependency], path: String? = nil, resources: [String] = [], extraSettings: [SwiftSetting] = []
+) -> Target {
     .target(
         name: name, dependencies: dependencies, path: path, exclude: path == nil ? [] : ["README.md"],
-        resources: resources.map { .embedInCode($0) }, swiftSettings: swiftSettings)
+        resources: resources.map { .embedInCode($0) }, swiftSettings: swiftSettings + extraSettings)
 }
 
 /// A C library found through pkg-config, installed from Debian's package.
@@ -63,6 +65,7 @@ let package = Package(
         systemLibrary("CHiredis", pkgConfig: "hiredis", apt: "libhiredis-dev"),
         systemLibrary("CLibPQ", pkgConfig: "libpq", apt: "libpq-dev"),
         systemLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
+        systemLibrary("CBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
 
         // MARK: Thin clients — Swift values in, Swift values out; blocking C calls on dedicated threads.
         library(
@@ -75,6 +78,12 @@ let package = Package(
         library("SwitchboardHTTP", ["CCurl", nioPosix]),
         // Child processes with a clean signal state (the worker supervisor, the bench, the tests' servers).
         library("SwitchboardProcess", []),
+
+        // MARK: The embedded sentence model (all-MiniLM-L6-v2) over OpenBLAS — domain-free: texts in, vectors out.
+        // Optimised in debug builds too: its SIMD kernels are ~15× slower unoptimised, and the suite embeds a help center.
+        library(
+            "SwitchboardEmbedding", ["CBLAS", "SwitchboardJSON", nioPosix, .product(name: "DequeModule", package: "swift-collections")],
+            extraSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // MARK: JSON — a small value type and parser shared by the queue core, the webhook app and the jobs.
         library("SwitchboardJSON", []),
@@ -109,7 +118,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
-                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON",
+                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird, logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -121,7 +130,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
-                "Jobs", "SwitchboardJSON",
+                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding",
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import Logging
 import Synchronization
+import SwitchboardEmbedding
 import SwitchboardRedis
 import SwitchboardStore
 
@@ -32,6 +33,11 @@ struct Settings: Sendable {
     var ingestQueue: String
     /// `WEBHOOK_MAX_BYTES`: bodies larger than this get 413. Default 1048576 (1 MB).
     var webhookMaxBytes: Int
+    /// `SWITCHBOARD_MODEL_DIR`: the embedded sentence model's folder (model.safetensors, vocab.txt), as
+    /// scripts/fetch-model fills it. Default `.switchboard-dev/models/all-MiniLM-L6-v2`.
+    var modelDirectory: String
+    /// `EMBEDDING_THREADS`: threads per process that run the embedded model. Default 1.
+    var embeddingThreads: Int
 
     static func fromEnvironment() throws -> Settings {
         let env = ProcessInfo.processInfo.environment
@@ -48,6 +54,10 @@ struct Settings: Sendable {
         guard let webhookMaxBytes = Int(maxBytes), webhookMaxBytes >= 1024 else {
             throw ValidationError("WEBHOOK_MAX_BYTES must be a number of bytes, at least 1024 (got \"\(maxBytes)\")")
         }
+        let threads = value("EMBEDDING_THREADS") ?? "1"
+        guard let embeddingThreads = Int(threads), (1...64).contains(embeddingThreads) else {
+            throw ValidationError("EMBEDDING_THREADS must be a number from 1 to 64 (got \"\(threads)\")")
+        }
         let format = (value("LOG_FORMAT") ?? "text").lowercased()
         guard format == "text" || format == "json" else { throw ValidationError("LOG_FORMAT must be text or json (got \"\(format)\")") }
         return Settings(
@@ -62,7 +72,19 @@ struct Settings: Sendable {
             schedulesDirectory: value("SCHEDULES_DIR") ?? "Schedules",
             publicURL: value("PUBLIC_URL"),
             ingestQueue: value("INGEST_QUEUE") ?? "ingest",
-            webhookMaxBytes: webhookMaxBytes)
+            webhookMaxBytes: webhookMaxBytes,
+            modelDirectory: value("SWITCHBOARD_MODEL_DIR") ?? ".switchboard-dev/models/all-MiniLM-L6-v2",
+            embeddingThreads: embeddingThreads)
+    }
+
+    /// The embedded model on threads of its own; a missing or damaged model folder is a clear error (exit 1).
+    func embeddingService() throws -> EmbeddingService {
+        do {
+            return try EmbeddingService(modelDirectory: modelDirectory, configuration: .init(threads: embeddingThreads))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
     }
 
     func redisConfiguration() throws -> RedisConfiguration {

@@ -21,7 +21,7 @@ struct Switchboard: AsyncParsableCommand {
             MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self, SchedulesCommand.self,
             EnqueueCommand.self, QueuesCommand.self, JobsCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self,
             PurgeCommand.self, PauseCommand.self, ResumeCommand.self, WorkersCommand.self, TopCommand.self, CheckCommand.self,
-            BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, SecretKeyCommand.self, VersionCommand.self,
+            BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, ModelCommand.self, SecretKeyCommand.self, VersionCommand.self,
         ])
 }
 

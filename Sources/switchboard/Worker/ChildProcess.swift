@@ -9,9 +9,9 @@ final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
 
-    init(executable: String, arguments: [String]) throws {
+    init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
         do {
-            pid = try spawnWithCleanSignals([executable] + arguments)
+            pid = try spawnWithCleanSignals([executable] + arguments, environment: environment)
         } catch {
             throw SupervisorError(error.description)
         }

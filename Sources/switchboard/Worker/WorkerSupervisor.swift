@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import Logging
 import ServiceLifecycle
+import SwitchboardEmbedding
 
 /// The prefork worker's parent: keeps `processes` children running, each a `switchboard worker --child` with the
 /// same options. A crashed child is restarted with backoff (1 s doubling to 30 s, reset after a minute of health).
@@ -14,6 +15,13 @@ struct WorkerSupervisor: Service {
     let processes: Int
     let grace: Duration
     let logger: Logger
+
+    /// Variables added to the children's environment: OpenBLAS's kernel set for this CPU when none is configured
+    /// (Debian's OpenBLAS picks its oldest kernels on CPUs it does not know; see BLASCore).
+    var childEnvironment: [String: String] {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = BLASCore.recommended() else { return [:] }
+        return ["OPENBLAS_CORETYPE": core]
+    }
 
     func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
@@ -31,7 +39,7 @@ struct WorkerSupervisor: Service {
         while !isShuttingDown {
             let child: ChildProcess
             do {
-                child = try ChildProcess(executable: executable, arguments: childArguments(slot))
+                child = try ChildProcess(executable: executable, arguments: childArguments(slot), environment: childEnvironment)
             } catch {
                 logger.error("cannot start worker process", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff)

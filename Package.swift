@@ -59,6 +59,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
     ],
     targets: [
         // MARK: C shims — module maps and typed wrappers only, no logic.
@@ -110,18 +111,32 @@ let package = Package(
         // MARK: Domain storage — schema migrations, tenants, channels, sealed secrets.
         library("SwitchboardStore", ["SwitchboardPostgres", crypto, logging]),
 
+        // MARK: Tenant knowledge — catalogue and help center in PostgreSQL, import, hybrid retrieval, catalogue matching.
+        library(
+            "SwitchboardKnowledge",
+            [
+                "SwitchboardStore", "SwitchboardPostgres", "SwitchboardEmbedding", "SwitchboardJSON", crypto,
+                .product(name: "Yams", package: "Yams"), .product(name: "CSV", package: "CSV.swift"),
+            ]),
+
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
-        library("Jobs", ["SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", logging], path: "Jobs"),
+        library(
+            "Jobs",
+            [
+                "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", "SwitchboardKnowledge", "SwitchboardEmbedding",
+                logging,
+            ],
+            path: "Jobs"),
 
         // MARK: The one executable.
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
-                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding",
+                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird, logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CSV", package: "CSV.swift"),
             ],
             swiftSettings: swiftSettings),
 
@@ -139,7 +154,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
-                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", hummingbird,
+                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge", hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),

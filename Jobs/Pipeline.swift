@@ -1,6 +1,7 @@
 public import FoundationEssentials
 public import SwitchboardPostgres
 public import SwitchboardQueue
+public import SwitchboardEmbedding
 
 /// The one place the pipeline's jobs are wired: it owns what the stages need (PostgreSQL, the producer queue, the
 /// clock; later the providers and models), registers every stage in a worker's registry, and is where the list of
@@ -12,6 +13,7 @@ public struct Pipeline: Sendable {
     public static let stages: [any PipelineStage.Type] = [
         IngestMessageJob.self,
         MessageStatusJob.self,
+        KnowledgeEmbedStage.self,
         FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
 
@@ -20,10 +22,13 @@ public struct Pipeline: Sendable {
     public let queue: JobQueue
     /// Now, as the stages read it (a test may move it).
     public let clock: @Sendable () -> Date
+    /// The embedded sentence model on its own threads; nil in processes that do not run the AI stages.
+    public let embedder: EmbeddingService?
 
-    public init(db: PostgresClient, queue: JobQueue, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.db = db
         self.queue = queue
+        self.embedder = embedder
         self.clock = clock
     }
 

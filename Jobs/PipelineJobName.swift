@@ -5,6 +5,8 @@ public enum PipelineJobName: String, Sendable, CaseIterable {
     case ingestMessage = "ingest-message"
     /// Apply one provider delivery status (sent, delivered, read, failed) to an outbound message.
     case messageStatus = "message-status"
+    /// Embed a tenant's help-center passages and catalogue products that have no vector yet.
+    case knowledgeEmbed = "kb-embed"
     /// Merge a burst of a customer's messages into one conversational turn.
     case coalesceTurn = "coalesce-turn"
     /// Classify the turn's intent.

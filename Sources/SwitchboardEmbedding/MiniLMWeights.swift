@@ -3,12 +3,9 @@
 struct MiniLMWeights: @unchecked Sendable {
     // @unchecked: read-only views into a mapping the encoder keeps alive (SafeTensorsFile).
 
-    static let hidden = 384
-    static let heads = 12
-    static let headSize = 32
-    static let intermediate = 1536
-    static let layerCount = 6
-    static let maxPositions = 512
+    /// all-MiniLM-L6-v2's shape (its config.json).
+    static let hidden = 384, heads = 12, headSize = 32, intermediate = 1536
+    static let layerCount = 6, maxPositions = 512
 
     struct Linear {
         let weight: UnsafeBufferPointer<Float>

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchboardEmbedding
 import SwitchboardHTTP
 import SwitchboardStore
 import SwitchboardPostgres
@@ -12,6 +13,7 @@ protocol ClientResource: Sendable {
 extension RedisClient: ClientResource {}
 extension PostgresClient: ClientResource {}
 extension HTTPClient: ClientResource {}
+extension EmbeddingService: ClientResource {}
 
 /// Runs `body`, then shuts `clients` down whether it returned or threw: a failing start-up (a bad schedule file, a
 /// port in use) never leaves a thread pool running behind the error.

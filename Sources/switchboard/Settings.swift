@@ -125,8 +125,8 @@ struct Settings: Sendable {
 private let loggingBootstrapped = Mutex(false)
 
 /// Prints a message to standard error (for operator-facing failures outside of logging).
-func printError(_ message: String) {
-    var line = Array((message + "\n").utf8)
+func printError(_ message: String, terminator: String = "\n") {
+    var line = Array((message + terminator).utf8)
     _ = line.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }
 

@@ -21,7 +21,8 @@ struct Switchboard: AsyncParsableCommand {
             MigrateCommand.self, WebCommand.self, WorkerCommand.self, SchedulerCommand.self, SchedulesCommand.self,
             EnqueueCommand.self, QueuesCommand.self, JobsCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self,
             PurgeCommand.self, PauseCommand.self, ResumeCommand.self, WorkersCommand.self, TopCommand.self, CheckCommand.self,
-            BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, ModelCommand.self, SecretKeyCommand.self, VersionCommand.self,
+            BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, ModelCommand.self, KBCommand.self, CatalogCommand.self, EvalCommand.self,
+            SecretKeyCommand.self, VersionCommand.self,
         ])
 }
 

@@ -9,6 +9,7 @@ import Prometheus
 import ServiceLifecycle
 import SwitchboardPostgres
 import SwitchboardQueue
+import SwitchboardEmbedding
 import SwitchboardRedis
 import UnixSignals
 
@@ -111,11 +112,31 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("test fault injection is on: this process will SIGKILL itself once", metadata: ["fault": "\(fault)"])
         }
         let db = PostgresClient(url: settings.databaseURL, maxConnections: min(concurrency, 8))
-        try await withClients([redis, db]) { try await runChild(options: options, redis: redis, db: db, settings: settings, logger: logger) }
+        // The embedded model, mapped (shared with the other children) on threads of its own. A missing model is a
+        // configuration error: exit 78, which the supervisor does not restart in a loop.
+        let embedder: EmbeddingService
+        do {
+            embedder = try EmbeddingService(modelDirectory: settings.modelDirectory, configuration: .init(threads: settings.embeddingThreads))
+        } catch {
+            logger.critical("cannot load the embedded model: \(error)")
+            try? await redis.shutdown()
+            try? await db.shutdown()
+            throw ExitCode(78)
+        }
+        if BLASCore.isUnderusingCPU {
+            logger.warning(
+                "OpenBLAS runs its oldest kernels on this CPU (about 2x slower)",
+                metadata: ["fix": "set OPENBLAS_CORETYPE=\(BLASCore.recommended() ?? "")"])
+        }
+        try await withClients([redis, db, embedder]) {
+            try await runChild(options: options, redis: redis, db: db, embedder: embedder, settings: settings, logger: logger)
+        }
     }
 
-    private func runChild(options: WorkerOptions, redis: RedisClient, db: PostgresClient, settings: Settings, logger: Logger) async throws {
-        let registry = makeJobRegistry(redis: redis, db: db)
+    private func runChild(
+        options: WorkerOptions, redis: RedisClient, db: PostgresClient, embedder: EmbeddingService, settings: Settings, logger: Logger
+    ) async throws {
+        let registry = makeJobRegistry(redis: redis, db: db, embedder: embedder)
         var services: [any Service] = []
         if metricsPort != 0 {
             let prometheus = PrometheusCollectorRegistry()

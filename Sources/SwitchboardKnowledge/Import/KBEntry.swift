@@ -34,10 +34,11 @@ public struct KBEntry: Sendable, Hashable {
         (self.metadata, self.language, self.source) = (metadata, language, source)
     }
 
-    /// SHA-256 over every stored field: equal hashes mean an import has nothing to change.
+    /// SHA-256 over every stored field and the chunker's version: equal hashes mean an import has nothing to change.
     public var contentHash: String {
         var fields = [
-            externalID, slug ?? "", type, title, content, keywords.joined(separator: "\u{1F}"), category ?? "", "\(priority)", "\(active)", language,
+            "chunker \(KBChunker.version)", externalID, slug ?? "", type, title, content, keywords.joined(separator: "\u{1F}"), category ?? "",
+            "\(priority)", "\(active)", language,
         ]
         fields += metadata.keys.sorted().map { "\($0)=\(metadata[$0] ?? "")" }
         let digest = SHA256.hash(data: Array(fields.joined(separator: "\u{1E}").utf8))

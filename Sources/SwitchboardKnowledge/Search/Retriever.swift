@@ -12,7 +12,10 @@ public enum RetrievalMode: String, Sendable, Codable, CaseIterable {
     case title
 }
 
-/// How the three rankings are fused: reciprocal rank fusion, Σ weight / (k + rank), ranks from 1.
+/// How the three rankings are fused. With `k = 0` (the default) an article's score is the weighted sum of its
+/// signals' scores, each divided by the best score of its ranking (the dense score is already a cosine sum); with
+/// `k > 0`, reciprocal rank fusion, Σ weight / (k + rank). Score fusion measured better on the Bitext questions
+/// (recall@3 0.944 against 0.939, MRR 0.844 against 0.818): ranks throw away how far apart two articles are.
 public struct FusionWeights: Sendable, Codable, Hashable {
     public var dense: Double
     public var fullText: Double
@@ -23,7 +26,7 @@ public struct FusionWeights: Sendable, Codable, Hashable {
 
     /// The defaults were chosen with `switchboard eval retrieval` on the Bitext questions (docs/benchmarks.md): the
     /// lexical rankings are weak alone (full text recall@3 0.72) and only break the dense ranking's near-ties.
-    public init(dense: Double = 1.0, fullText: Double = 0.2, title: Double = 0.1, k: Double = 10, secondPassage: Double = 0.6) {
+    public init(dense: Double = 1.0, fullText: Double = 0.1, title: Double = 0.2, k: Double = 0, secondPassage: Double = 0.8) {
         (self.dense, self.fullText, self.title, self.k, self.secondPassage) = (dense, fullText, title, k, secondPassage)
     }
 
@@ -177,25 +180,30 @@ public final class Retriever: Sendable {
             var parts = RetrievedArticle.Parts()
         }
         var candidates: [UUID: Candidate] = [:]
+        // Reciprocal rank (k > 0), or, with k = 0, the signals' own scores, each scaled by the best of its ranking.
+        let topFullText = lexical.fullText.first?.score ?? 1
+        func contribution(_ weight: Double, rank: Int, score: Double, top: Double) -> Double {
+            weights.k > 0 ? weight / (weights.k + Double(rank + 1)) : weight * (top > 0 ? score / top : 0)
+        }
         for (rank, hit) in dense.enumerated() {
             let chunk = index.chunks[hit.chunk]
             var c = candidates[hit.article, default: Candidate()]
             (c.externalID, c.title, c.chunkText) = (chunk.externalID, chunk.title, chunk.text)
-            c.score += weights.dense / (weights.k + Double(rank + 1))
+            c.score += contribution(weights.dense, rank: rank, score: Double(hit.score), top: 1)
             (c.parts.denseRank, c.parts.denseSimilarity) = (rank + 1, Double(hit.score))
             candidates[hit.article] = c
         }
         for (rank, hit) in lexical.fullText.enumerated() {
             var c = candidates[hit.article, default: Candidate()]
             if c.externalID.isEmpty { (c.externalID, c.title, c.chunkText) = (hit.externalID, hit.title, hit.chunkText) }
-            c.score += (mode == .hybrid ? weights.fullText : 1) / (weights.k + Double(rank + 1))
+            c.score += contribution(mode == .hybrid ? weights.fullText : 1, rank: rank, score: hit.score, top: topFullText)
             (c.parts.fullTextRank, c.parts.fullTextScore) = (rank + 1, hit.score)
             candidates[hit.article] = c
         }
         for (rank, hit) in lexical.title.enumerated() {
             var c = candidates[hit.article, default: Candidate()]
             if c.externalID.isEmpty { (c.externalID, c.title) = (hit.externalID, hit.title) }
-            c.score += (mode == .hybrid ? weights.title : 1) / (weights.k + Double(rank + 1))
+            c.score += contribution(mode == .hybrid ? weights.title : 1, rank: rank, score: hit.score, top: 1)
             (c.parts.titleRank, c.parts.titleSimilarity) = (rank + 1, hit.score)
             candidates[hit.article] = c
         }

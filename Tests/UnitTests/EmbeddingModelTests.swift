@@ -98,3 +98,22 @@ struct EmbeddingModelTests {
         }
     }
 }
+
+@Suite("Embedding service: own threads, bounded queue")
+struct EmbeddingServiceTests {
+    @Test func manyConcurrentCallersThroughASmallQueueAllGetTheirOwnVectors() async throws {
+        let encoder = try sharedEncoder.get()
+        let service = EmbeddingService(encoder: encoder, configuration: .init(threads: 1, queueLimit: 1, batchSize: 1))
+        let texts = (0..<24).map { "question number \($0) about delivery" }
+        let expected = encoder.embed(texts)
+        let vectors = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for (i, text) in texts.enumerated() { group.addTask { (i, try await service.embed(text)) } }
+            var out = [[Float]](repeating: [], count: texts.count)
+            for try await (i, v) in group { out[i] = v }
+            return out
+        }
+        for (got, want) in zip(vectors, expected) { #expect(cosine(got, want) > 0.99999) }
+        try await service.shutdown()
+        await #expect(throws: EmbeddingModelError.shutDown) { _ = try await service.embed("after shutdown") }
+    }
+}

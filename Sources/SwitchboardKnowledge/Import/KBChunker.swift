@@ -13,12 +13,13 @@ public struct KBChunker: Sendable {
     public init() {}
 
     /// Part of every entry's content hash: changing how entries are cut re-chunks them on the next import.
-    public static let version = 2
+    public static let version = 3
 
     /// The passages of an entry: first its title with its keywords (what the entry is about, in the fewest words),
     /// then its body's passages.
     public func chunks(title: String, keywords: [String] = [], markdown: String) -> [String] {
-        var passages: [String] = [keywords.isEmpty ? "\(title)." : "\(title). \(keywords.joined(separator: ", "))."]
+        let heading = keywords.isEmpty ? "\(title)." : "\(title). \(keywords.joined(separator: ", "))."
+        var passages: [String] = [heading]
         for section in sections(markdown) {
             let prefix = section.heading.map { "\(title). \($0)\($0.last?.isPunctuation == true ? "" : ".")" } ?? "\(title)."
             var pending: [String] = []
@@ -33,7 +34,7 @@ public struct KBChunker: Sendable {
                     if wordCount(pending.joined(separator: " ")) >= minimumWords { flush() }
                 }
             }
-            if !pending.isEmpty, let last = passages.last, last.hasPrefix(prefix),
+            if !pending.isEmpty, passages.count > 1, let last = passages.last, last.hasPrefix(prefix),
                 wordCount(last) + wordCount(pending.joined(separator: " ")) <= maximumWords
             {
                 passages[passages.count - 1] = last + " " + pending.joined(separator: " ")

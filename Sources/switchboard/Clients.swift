@@ -38,6 +38,13 @@ func withDatabase<T>(_ body: (Settings, PostgresClient) async throws -> T) async
     return try await withClients([db]) { try await runReportingErrors { try await body(settings, db) } }
 }
 
+/// As ``withDatabase(_:)``, with the embedded model loaded on threads of its own for `body` and stopped afterwards
+/// however `body` ends; a missing model is one clear line and exit 1.
+func withModelAndDatabase<T>(_ body: (Settings, PostgresClient, EmbeddingService) async throws -> T) async throws -> T {
+    let embedder = try Settings.fromEnvironment().embeddingService()
+    return try await withClients([embedder]) { try await withDatabase { settings, db in try await body(settings, db, embedder) } }
+}
+
 /// Runs an operator action; turns the store's and database's errors into one clear line and exit code 1.
 func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {

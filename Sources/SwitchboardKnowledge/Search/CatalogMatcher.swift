@@ -50,7 +50,7 @@ public final class CatalogMatcher: Sendable {
         }
         let (generation, rows) = try await db.withTenant(tenant) { conn -> (Int64, [Row]) in
             let generation: Int64 =
-                try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
+                try KBStore.generation(tenant, conn)
             let rows = try conn.query(
                 """
                 SELECT id, sku, name, unit, pack, price::text AS price, search_name, search_aliases,

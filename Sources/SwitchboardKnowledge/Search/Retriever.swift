@@ -21,7 +21,7 @@ public struct FusionWeights: Sendable, Codable, Hashable {
     public var fullText: Double
     public var title: Double
     public var k: Double
-    /// Dense article score = best passage + this × second-best passage.
+    /// Dense article score = best passage + this × the second + this² × the third (``DenseIndex/rankArticles(_:secondWeight:)``).
     public var secondPassage: Double
 
     /// The defaults were chosen with `switchboard eval retrieval` on the Bitext questions (docs/benchmarks.md): the
@@ -80,9 +80,11 @@ public final class Retriever: Sendable {
     ) async throws -> [RetrievedArticle] {
         let query = Self.searchText(rawQuery)
         let lexical = try await lexicalRanks(tenant: tenant, query: query, mode: mode)
-        let index = try await denseIndex(tenant: tenant, generation: lexical.generation)
+        let usesDense = mode == .hybrid || mode == .dense
+        // The full-text and title modes never read the vectors, so they do not load them.
+        let index = usesDense ? try await denseIndex(tenant: tenant, generation: lexical.generation) : DenseIndex(generation: 0, chunks: [])
         var dense: [(article: UUID, chunk: Int, score: Float)] = []
-        if mode == .hybrid || mode == .dense, !index.chunks.isEmpty {
+        if usesDense, !index.chunks.isEmpty {
             let queryVector: [Float]
             if let vector { queryVector = vector } else { queryVector = try await embedder.embed(query) }
             dense = index.rankArticles(queryVector, secondWeight: Float(weights.secondPassage))
@@ -131,12 +133,12 @@ public final class Retriever: Sendable {
         return try await store.db.withTenant(tenant) { conn in
             var ranks = LexicalRanks()
             ranks.generation =
-                try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
+                try KBStore.generation(tenant, conn)
             if mode == .hybrid || mode == .fullText {
                 // Any word may match (OR, as BM25 does), stemmed in each language the tenant's passages use.
                 ranks.fullText = try conn.query(
                     """
-                    WITH languages AS (SELECT DISTINCT language FROM kb_chunks WHERE retired_at IS NULL),
+                    WITH languages AS (SELECT DISTINCT language FROM kb_articles WHERE deleted_at IS NULL AND active),
                     parts AS (SELECT replace(plainto_tsquery(language, $1)::text, '&', '|') AS p FROM languages),
                     query AS (SELECT string_agg(p, ' | ')::tsquery AS q FROM parts WHERE p <> ''),
                     best AS (
@@ -146,7 +148,7 @@ public final class Retriever: Sendable {
                         ORDER BY c.article_id, score DESC
                     )
                     SELECT b.article_id, a.external_id, a.title, b.text, b.score FROM best b JOIN kb_articles a ON a.id = b.article_id
-                    ORDER BY b.score DESC, a.priority DESC LIMIT $2
+                    ORDER BY b.score DESC, a.priority DESC, a.external_id LIMIT $2
                     """, [.text(query), .int(depth)]
                 ).map(Self.hit)
             }
@@ -155,7 +157,7 @@ public final class Retriever: Sendable {
                     """
                     SELECT a.id AS article_id, a.external_id, a.title, '' AS text, word_similarity(a.search_title, $1) AS score
                     FROM kb_articles a WHERE a.deleted_at IS NULL AND a.active AND word_similarity(a.search_title, $1) > 0.1
-                    ORDER BY score DESC, a.priority DESC LIMIT $2
+                    ORDER BY score DESC, a.priority DESC, a.external_id LIMIT $2
                     """, [.text(folded), .int(depth)]
                 ).map(Self.hit)
             }
@@ -207,9 +209,19 @@ public final class Retriever: Sendable {
             (c.parts.titleRank, c.parts.titleSimilarity) = (rank + 1, hit.score)
             candidates[hit.article] = c
         }
+        // Ties (equal full-text ranks are common) break by dense similarity, then by the lexical rankings' own order,
+        // then by id: never by the dictionary's order, which changes from process to process.
         return candidates.sorted { a, b in
-            a.value.score != b.value.score
-                ? a.value.score > b.value.score : (a.value.parts.denseSimilarity ?? 0) > (b.value.parts.denseSimilarity ?? 0)
+            let (x, y) = (a.value, b.value)
+            if x.score != y.score { return x.score > y.score }
+            if (x.parts.denseSimilarity ?? 0) != (y.parts.denseSimilarity ?? 0) {
+                return (x.parts.denseSimilarity ?? 0) > (y.parts.denseSimilarity ?? 0)
+            }
+            if (x.parts.fullTextRank ?? .max) != (y.parts.fullTextRank ?? .max) {
+                return (x.parts.fullTextRank ?? .max) < (y.parts.fullTextRank ?? .max)
+            }
+            if (x.parts.titleRank ?? .max) != (y.parts.titleRank ?? .max) { return (x.parts.titleRank ?? .max) < (y.parts.titleRank ?? .max) }
+            return x.externalID < y.externalID
         }.prefix(k).map {
             RetrievedArticle(
                 articleID: $0.key, externalID: $0.value.externalID, title: $0.value.title, chunkText: $0.value.chunkText,

@@ -15,7 +15,6 @@ public struct ChunkVector: Sendable {
     public let externalID: String
     public let title: String
     public let text: String
-    public let language: String
     public let vector: [Float]
 }
 
@@ -66,10 +65,10 @@ extension KBStore {
     public func chunkVectors(tenant: UUID, model: String) async throws -> (generation: Int64, chunks: [ChunkVector]) {
         try await db.withTenant(tenant) { conn in
             let generation: Int64 =
-                try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
+                try KBStore.generation(tenant, conn)
             let rows = try conn.query(
                 """
-                SELECT c.id, c.article_id, a.external_id, a.title, c.text, c.language::text AS language, c.embedding
+                SELECT c.id, c.article_id, a.external_id, a.title, c.text, c.embedding
                 FROM kb_chunks c JOIN kb_articles a ON a.id = c.article_id
                 WHERE c.retired_at IS NULL AND c.embedding_model = $1 AND a.deleted_at IS NULL AND a.active
                 ORDER BY c.article_id, c.position
@@ -78,7 +77,7 @@ extension KBStore {
                 guard let vector = EmbeddingCodec.decode(try row.decode("embedding", as: PostgresBytes.self).bytes) else { return nil }
                 return ChunkVector(
                     chunkID: try row.decode("id"), articleID: try row.decode("article_id"), externalID: try row.decode("external_id"),
-                    title: try row.decode("title"), text: try row.decode("text"), language: try row.decode("language"), vector: vector)
+                    title: try row.decode("title"), text: try row.decode("text"), vector: vector)
             }
             return (generation, chunks)
         }
@@ -106,7 +105,7 @@ extension KBStore {
                 }
             }
             status.generation =
-                try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
+                try KBStore.generation(tenant, conn)
             return status
         }
     }

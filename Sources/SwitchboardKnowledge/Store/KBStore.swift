@@ -119,10 +119,9 @@ public struct KBStore: Sendable {
         String(decoding: JSONValue.object(metadata.mapValues { .string($0) }).serialized(), as: UTF8.self)
     }
 
-    /// The tenant's knowledge generation (0 before the first import).
-    public func generation(tenant: UUID) async throws -> Int64 {
-        try await db.withTenant(tenant) { conn in
-            try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
-        }
+    /// The tenant's knowledge generation (0 before the first import), read inside a caller's transaction: what cached
+    /// vectors are checked against.
+    static func generation(_ tenant: UUID, _ conn: PostgresConnection) throws -> Int64 {
+        try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
     }
 }

@@ -46,12 +46,9 @@ struct CatalogCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let settings = try Settings.fromEnvironment()
-            let embedder = try settings.embeddingService()
-            let candidates = try await withDatabase { _, db in
+            let candidates = try await withModelAndDatabase { _, db, embedder in
                 try await CatalogMatcher(db: db, embedder: embedder).match(tenant: tenant.id, words: words, k: k)
             }
-            try await embedder.shutdown()
             if json { return print(try jsonText(candidates)) }
             if candidates.isEmpty { return print("no products") }
             print(

@@ -40,9 +40,7 @@ struct EvalCommand: AsyncParsableCommand {
                 guard let mode = RetrievalMode(rawValue: String(name)) else { throw ValidationError("unknown mode \(name)") }
                 return mode
             }
-            let settings = try Settings.fromEnvironment()
-            let embedder = try settings.embeddingService()
-            let reports = try await withDatabase { _, db in
+            let reports = try await withModelAndDatabase { _, db, embedder in
                 let store = KBStore(db: db)
                 _ = try await store.importEntries(entries, tenant: tenant.id)
                 let progress = TerminalProgress(label: "embedded passages")
@@ -62,7 +60,6 @@ struct EvalCommand: AsyncParsableCommand {
                 }
                 return reports
             }
-            try await embedder.shutdown()
             if json { return print(try jsonText(reports)) }
             print(
                 Table(

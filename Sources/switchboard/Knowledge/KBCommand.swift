@@ -52,10 +52,8 @@ struct KBCommand: AsyncParsableCommand {
         @OptionGroup var tenant: TenantOption
 
         func run() async throws {
-            let settings = try Settings.fromEnvironment()
-            let embedder = try settings.embeddingService()
             let started = ContinuousClock.now
-            let (passages, products) = try await withDatabase { _, db in
+            let (passages, products) = try await withModelAndDatabase { _, db, embedder in
                 let progress = TerminalProgress(label: "embedded passages")
                 let passages = try await KnowledgeEmbedder(store: KBStore(db: db), embedder: embedder).embedPending(tenant: tenant.id) {
                     progress.update($0, $1)
@@ -63,7 +61,6 @@ struct KBCommand: AsyncParsableCommand {
                 progress.finish()
                 return (passages, try await CatalogStore(db: db).embedPending(tenant: tenant.id, embedder: embedder))
             }
-            try await embedder.shutdown()
             print("embedded \(passages) passages and \(products) products in \((ContinuousClock.now - started).seconds.rounded(toPlaces: 1)) s")
         }
     }
@@ -99,10 +96,8 @@ struct KBCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let settings = try Settings.fromEnvironment()
-            let embedder = try settings.embeddingService()
             let mode = RetrievalMode(rawValue: self.mode) ?? .hybrid
-            let (results, timings) = try await withDatabase { _, db in
+            let (results, timings) = try await withModelAndDatabase { _, db, embedder in
                 let retriever = Retriever(store: KBStore(db: db), embedder: embedder)
                 let results = try await retriever.search(tenant: tenant.id, query: question, k: k, mode: mode)
                 var timings: [Double] = []
@@ -118,7 +113,6 @@ struct KBCommand: AsyncParsableCommand {
                 let p95 = timings[min(timings.count - 1, timings.count * 95 / 100)].rounded(toPlaces: 2)
                 printError("\(timings.count) searches (\(mode.rawValue), embedding included): p50 \(p50) ms, p95 \(p95) ms")
             }
-            try await embedder.shutdown()
             if json { return print(try jsonText(results)) }
             if results.isEmpty { return print("nothing found") }
             print(

@@ -119,12 +119,22 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"), .product(name: "CSV", package: "CSV.swift"),
             ]),
 
+        // MARK: Turn understanding — intents, out-of-scope, sentiment and urgency, entities and PII, language. Optimised in
+        // debug builds too: training and scoring are tight loops the suite runs.
+        library(
+            "SwitchboardUnderstanding",
+            [
+                "CBLAS", "SwitchboardEmbedding", "SwitchboardKnowledge", "SwitchboardPostgres", "SwitchboardStore", crypto, logging,
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            extraSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
         library(
             "Jobs",
             [
                 "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", "SwitchboardKnowledge", "SwitchboardEmbedding",
-                logging,
+                "SwitchboardUnderstanding", logging,
             ],
             path: "Jobs"),
 
@@ -134,7 +144,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird, logging, lifecycle,
+                "SwitchboardUnderstanding", .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird, logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CSV", package: "CSV.swift"),
             ],
@@ -145,7 +155,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
-                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding",
+                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", logging,
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
@@ -154,7 +164,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
-                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge", hummingbird,
+                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
+                "SwitchboardUnderstanding", hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),

@@ -14,6 +14,7 @@ public struct Pipeline: Sendable {
         IngestMessageJob.self,
         MessageStatusJob.self,
         KnowledgeEmbedStage.self,
+        TrainIntentsStage.self,
         FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
 
@@ -24,11 +25,21 @@ public struct Pipeline: Sendable {
     public let clock: @Sendable () -> Date
     /// The embedded sentence model on its own threads; nil in processes that do not run the AI stages.
     public let embedder: EmbeddingService?
+    /// The base intent examples (CSV) a tenant's model is trained on with the tenant's own, and the out-of-scope
+    /// queries that calibrate its threshold; nil where no stage trains.
+    public let intentTrainingData: String?
+    public let intentOutOfScopeData: String?
 
-    public init(db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, intentTrainingData: String? = nil,
+        intentOutOfScopeData: String? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.db = db
         self.queue = queue
         self.embedder = embedder
+        self.intentTrainingData = intentTrainingData
+        self.intentOutOfScopeData = intentOutOfScopeData
         self.clock = clock
     }
 

@@ -7,6 +7,8 @@ public enum PipelineJobName: String, Sendable, CaseIterable {
     case messageStatus = "message-status"
     /// Embed a tenant's help-center passages and catalogue products that have no vector yet.
     case knowledgeEmbed = "kb-embed"
+    /// Retrain a tenant's intent model on the base examples plus the tenant's own.
+    case trainIntents = "train-intents"
     /// Merge a burst of a customer's messages into one conversational turn.
     case coalesceTurn = "coalesce-turn"
     /// Classify the turn's intent.

@@ -38,6 +38,13 @@ func withDatabase<T>(_ body: (Settings, PostgresClient) async throws -> T) async
     return try await withClients([db]) { try await runReportingErrors { try await body(settings, db) } }
 }
 
+/// The embedded model for a command's body, shut down however the body ends; a missing model is one clear line and
+/// exit 1.
+func withEmbedder<T>(_ body: (EmbeddingService) async throws -> T) async throws -> T {
+    let embedder = try Settings.fromEnvironment().embeddingService()
+    return try await withClients([embedder]) { try await body(embedder) }
+}
+
 /// As ``withDatabase(_:)``, with the embedded model loaded on threads of its own for `body` and stopped afterwards
 /// however `body` ends; a missing model is one clear line and exit 1.
 func withModelAndDatabase<T>(_ body: (Settings, PostgresClient, EmbeddingService) async throws -> T) async throws -> T {

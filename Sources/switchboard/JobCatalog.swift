@@ -6,13 +6,16 @@ import SwitchboardRedis
 
 /// Every job this build's workers run: the queue core's diagnostic and maintenance jobs and the pipeline's stages
 /// (``Pipeline/stages``).
-func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: EmbeddingService?) -> JobRegistry {
+func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: EmbeddingService?, settings: Settings) -> JobRegistry {
     let registry = coreJobRegistry(redis: redis)
-    Pipeline(db: db, queue: JobQueue(redis: redis), embedder: embedder).register(in: registry)
+    Pipeline(
+        db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
+        intentOutOfScopeData: settings.intentOutOfScopeData
+    ).register(in: registry)
     return registry
 }
 
-/// The types of every job ``makeJobRegistry(redis:db:embedder:)`` registers, without opening a database: what `enqueue`
+/// The types of every job ``makeJobRegistry(redis:db:embedder:settings:)`` registers, without opening a database: what `enqueue`
 /// resolves a job's declared options from, and what the scheduler checks its entries against.
 func knownJobTypes(redis: RedisClient) -> [any JobParameters.Type] {
     coreJobRegistry(redis: redis).jobTypes + Pipeline.jobTypes

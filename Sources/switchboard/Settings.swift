@@ -6,6 +6,7 @@ import Synchronization
 import SwitchboardEmbedding
 import SwitchboardRedis
 import SwitchboardStore
+import SwitchboardUnderstanding
 
 /// Configuration read from the environment, once, at the executable's edge. Library modules never read it.
 struct Settings: Sendable {
@@ -38,6 +39,13 @@ struct Settings: Sendable {
     var modelDirectory: String
     /// `EMBEDDING_THREADS`: threads per process that run the embedded model. Default 1.
     var embeddingThreads: Int
+    /// `SWITCHBOARD_INTENT_MODEL`: the trained intent model file. Default `Models/intents/intents.sbm` (committed).
+    var intentModelPath: String
+    /// `SWITCHBOARD_INTENT_DATA` and `SWITCHBOARD_INTENT_OOS`: the base examples and out-of-scope queries a tenant's
+    /// intent model is retrained on (`train-intents`). Default the committed `Models/intents/examples.csv` and
+    /// `Models/intents/out-of-scope.json`; `SWITCHBOARD_INTENT_OOS=` (empty) means none.
+    var intentTrainingData: String
+    var intentOutOfScopeData: String?
 
     static func fromEnvironment() throws -> Settings {
         let env = ProcessInfo.processInfo.environment
@@ -74,10 +82,22 @@ struct Settings: Sendable {
             ingestQueue: value("INGEST_QUEUE") ?? "ingest",
             webhookMaxBytes: webhookMaxBytes,
             modelDirectory: value("SWITCHBOARD_MODEL_DIR") ?? ".switchboard-dev/models/all-MiniLM-L6-v2",
-            embeddingThreads: embeddingThreads)
+            embeddingThreads: embeddingThreads,
+            intentModelPath: value("SWITCHBOARD_INTENT_MODEL") ?? "Models/intents/intents.sbm",
+            intentTrainingData: value("SWITCHBOARD_INTENT_DATA") ?? "Models/intents/examples.csv",
+            // Set but empty: no out-of-scope queries (the threshold is the in-scope quantile alone).
+            intentOutOfScopeData: env["SWITCHBOARD_INTENT_OOS"].map { $0.isEmpty ? nil : $0 } ?? "Models/intents/out-of-scope.json")
     }
 
     /// The embedded model on threads of its own; a missing or damaged model folder is a clear error (exit 1).
+    /// The intent model at `intentModelPath`; a missing or unreadable file is one clear line and exit 1.
+    func intentModel() throws -> IntentModel {
+        do { return try IntentModelFile.read(path: intentModelPath) } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
     func embeddingService() throws -> EmbeddingService {
         do {
             return try EmbeddingService(modelDirectory: modelDirectory, configuration: .init(threads: embeddingThreads))
@@ -112,11 +132,11 @@ struct Settings: Sendable {
             if json {
                 var handler = JSONLogHandler(label: label)
                 handler.logLevel = level
-                return handler
+                return RedactingLogHandler(wrapping: handler)
             }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return RedactingLogHandler(wrapping: handler)
         }
         return Logger(label: "switchboard")
     }

@@ -136,7 +136,7 @@ struct WorkerCommand: AsyncParsableCommand {
     private func runChild(
         options: WorkerOptions, redis: RedisClient, db: PostgresClient, embedder: EmbeddingService, settings: Settings, logger: Logger
     ) async throws {
-        let registry = makeJobRegistry(redis: redis, db: db, embedder: embedder)
+        let registry = makeJobRegistry(redis: redis, db: db, embedder: embedder, settings: settings)
         var services: [any Service] = []
         if metricsPort != 0 {
             let prometheus = PrometheusCollectorRegistry()

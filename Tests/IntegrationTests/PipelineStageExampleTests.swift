@@ -44,7 +44,7 @@ struct ExampleNoteStage: PipelineStage {
             ExampleDigest(note: p),
             options: .init(
                 queue: p.digestQueue,
-                debounce: DebounceOptions(key: "conversation:\(p.conversation)", window: .seconds(1), maxWait: .seconds(10), collect: true)))
+                debounce: DebounceOptions(key: "conversation:\(p.conversation)", window: .seconds(4), maxWait: .seconds(30), collect: true)))
     }
 }
 
@@ -98,7 +98,7 @@ struct PipelineStageExampleTests {
                     options: .init(queue: queue))
             }
             try await expectEventually(timeout: .seconds(20)) { counting.counts.withLock { $0[ExampleDigest.jobName] } == 1 }
-            try await Task.sleep(for: .milliseconds(1500))  // a second digest would come within a window
+            try await Task.sleep(for: .milliseconds(5000))  // a second digest would come within a window
             worker.stop()
             try await group.waitForAll()
         }

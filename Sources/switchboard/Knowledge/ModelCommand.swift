@@ -1,5 +1,5 @@
 import ArgumentParser
-import FoundationEssentials
+import Foundation
 import Glibc
 import SwitchboardEmbedding
 
@@ -44,12 +44,46 @@ struct ModelCommand: AsyncParsableCommand {
     }
 
     struct Embed: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a text's token ids and unit vector.")
-        @Argument(help: "The text.") var text: String
+        static let configuration = CommandConfiguration(
+            abstract: "Print a text's token ids and unit vector, or embed a file of texts (one per line) to raw float32.",
+            discussion: """
+                With --file and --out, every line of --file becomes 384 little-endian float32 values in --out, in order
+                (numpy: np.fromfile(path, dtype='<f4').reshape(-1, 384)).
+                """)
+        @Argument(help: "The text.") var text: String?
+        @Option(help: "Embed every line of this file instead.") var file: String?
+        @Option(help: "Where --file's vectors go.") var out: String?
         @Flag(help: "Print {ids, vector} as JSON.") var json = false
+
+        func validate() throws {
+            guard (text == nil) != (file == nil) else { throw ValidationError("give either a text or --file") }
+            guard (file == nil) == (out == nil) else { throw ValidationError("--file and --out go together") }
+        }
 
         func run() async throws {
             let service = try Settings.fromEnvironment().embeddingService()
+            if let file, let out {
+                let texts =
+                    try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map(String.init)
+                    .reversed().drop(while: \.isEmpty).reversed() as [String]
+                let progress = TerminalProgress(label: "embedded lines")
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(texts.count * SentenceEncoder.dimension * 4)
+                for start in stride(from: 0, to: texts.count, by: 64) {
+                    for vector in try await service.embed(Array(texts[start..<min(texts.count, start + 64)])) {
+                        for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+                    }
+                    progress.update(min(texts.count, start + 64), texts.count)
+                }
+                progress.finish()
+                try await service.shutdown()
+                guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
+                    throw ValidationError("cannot write \(out)")
+                }
+                return print("\(texts.count) vectors of \(SentenceEncoder.dimension) float32 → \(out)")
+            }
+            let text = text ?? ""
             let vector = try await service.embed(text)
             let ids = service.encoder.tokenizer.encode(text, maxTokens: SentenceEncoder.maxTokens)
             try await service.shutdown()

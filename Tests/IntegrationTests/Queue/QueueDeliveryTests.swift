@@ -18,7 +18,7 @@ struct QueueDeliveryTests {
         let inspector = QueueInspector(redis: redis)
         #expect(try await inspector.counts(queue: queue)["ready"] == 1200)
         try await withWorker(redis: redis, options: fastWorkerOptions(queue: queue, concurrency: 8)) { _ in
-            try await expectEventually { try await redis.command(["GET", .string(set + ":count")]).int == 1200 }
+            try await expectEventually(timeout: .seconds(60)) { try await redis.command(["GET", .string(set + ":count")]).int == 1200 }
         }
         let ran = Set(try await redis.command(["SMEMBERS", .string(set)]).array?.compactMap(\.string) ?? [])
         #expect(ran == Set(ids))

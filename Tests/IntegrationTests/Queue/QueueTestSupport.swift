@@ -27,9 +27,11 @@ func fastWorkerOptions(queue: String, concurrency: Int = 4) -> WorkerOptions {
 
 /// Starts the built `switchboard worker` with `arguments` (clean signal mask); its output goes to a log file to quote
 /// in failures.
-func startWorkerProcess(_ arguments: [String]) throws -> (pid: pid_t, log: String) {
+func startWorkerProcess(_ arguments: [String], environment: [String: String] = [:]) throws -> (pid: pid_t, log: String) {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString.prefix(8)).log").path
-    return (try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log), log)
+    return (
+        try spawnWithCleanSignals([try TestEnvironment.switchboardBinary(), "worker"] + arguments, outputPath: log, environment: environment), log
+    )
 }
 
 /// Starts a one-child `switchboard worker` on `queues` that SIGKILLs itself once at the test-fault point `fault`

@@ -82,8 +82,10 @@ let package = Package(
 
         // MARK: The embedded sentence model (all-MiniLM-L6-v2) over OpenBLAS — domain-free: texts in, vectors out.
         // Optimised in debug builds too: its SIMD kernels are ~15× slower unoptimised, and the suite embeds a help center.
+        // Packed-weight AVX-512 kernels for short inputs (dispatched at run time; BLAS elsewhere).
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         library(
-            "SwitchboardEmbedding", ["CBLAS", "SwitchboardJSON", nioPosix, .product(name: "DequeModule", package: "swift-collections")],
+            "SwitchboardEmbedding", ["CBLAS", "CKernels", "SwitchboardJSON", nioPosix, .product(name: "DequeModule", package: "swift-collections")],
             extraSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // MARK: JSON — a small value type and parser shared by the queue core, the webhook app and the jobs.

@@ -1,3 +1,4 @@
+import CKernels
 import CBLAS
 
 /// The encoder's element-wise work, on 8-float SIMD vectors, and its one matrix-product shape. (Eight, not sixteen:
@@ -14,8 +15,14 @@ enum Kernels {
         _ input: UnsafeBufferPointer<Float>, rows: Int, _ layer: MiniLMWeights.Linear, into out: UnsafeMutableBufferPointer<Float>
     ) {
         let (m, n, k) = (Int32(rows), Int32(layer.outputs), Int32(layer.inputs))
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, input.baseAddress!, k, layer.weight.baseAddress!, k, 0, out.baseAddress!, n)
+        if let packed = layer.packed, rows <= packedKernelRows {
+            // Short inputs: OpenBLAS would copy ("pack") the weights on every call, most of the cost at a few dozen
+            // tokens; these were packed once at load.
+            sb_linear(input.baseAddress!, m, k, packed.baseAddress!, n, out.baseAddress!)
+        } else {
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, input.baseAddress!, k, layer.weight.baseAddress!, k, 0, out.baseAddress!, n)
+        }
         let bias = UnsafeRawPointer(layer.bias.baseAddress!)
         let o = UnsafeMutableRawPointer(out.baseAddress!)
         let stride = MemoryLayout<Vector>.size
@@ -28,6 +35,9 @@ enum Kernels {
             }
         }
     }
+
+    /// Inputs up to this many tokens use the packed-weight kernel; longer ones (passages, batches) BLAS.
+    static let packedKernelRows = 128
 
     /// x += y, element-wise (the residual connections); counts are multiples of 8.
     static func add(_ y: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>) {

@@ -37,7 +37,9 @@ public struct TurnClassifier: Sendable {
         // Candidate clause splits at a plain "and"/"y" go into the same batch as the segments: an embedding call costs
         // mostly its fixed part (streaming the weights), so a few more tokens in one call are cheaper than a second call.
         var candidates: [(segment: Int, left: TurnSegment, right: TurnSegment)] = []
-        if segments.count < segmenter.maximumSegments {
+        let language = LanguageDetector.detect(text)
+        // Only English clauses: the English-trained model's halves of a Spanish clause say nothing the lexicon does not.
+        if segments.count < segmenter.maximumSegments, language == .english {
             for (n, segment) in segments.enumerated() {
                 for (left, right) in segmenter.softSplits(segment).prefix(2) { candidates.append((n, left, right)) }
             }
@@ -62,7 +64,6 @@ public struct TurnClassifier: Sendable {
         }
         var parts: [TurnUnderstanding.Part] = []
         for n in wholes.indices { parts += replacements[n] ?? [wholes[n]] }
-        let language = LanguageDetector.detect(text)
         var intents: [TurnUnderstanding.Intent] = []
         func add(_ name: String, _ confidence: Double, _ source: TurnUnderstanding.Intent.Source, _ segment: Int) {
             if let i = intents.firstIndex(where: { $0.name == name }) {

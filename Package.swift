@@ -131,12 +131,17 @@ let package = Package(
             ],
             extraSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+        // MARK: Order extraction — customers' words to order lines against the tenant's catalogue; orders in PostgreSQL.
+        library(
+            "SwitchboardOrders",
+            ["SwitchboardKnowledge", "SwitchboardEmbedding", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardJSON", logging]),
+
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
         library(
             "Jobs",
             [
                 "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", "SwitchboardKnowledge", "SwitchboardEmbedding",
-                "SwitchboardUnderstanding", logging,
+                "SwitchboardUnderstanding", "SwitchboardOrders", logging,
             ],
             path: "Jobs"),
 
@@ -146,7 +151,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird, logging, lifecycle,
+                "SwitchboardUnderstanding", "SwitchboardOrders", .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird,
+                logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CSV", package: "CSV.swift"),
             ],
@@ -157,7 +163,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
-                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", logging,
+                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", "SwitchboardOrders", logging,
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
@@ -167,7 +173,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", hummingbird,
+                "SwitchboardUnderstanding", "SwitchboardOrders", hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ public import FoundationEssentials
 public import SwitchboardPostgres
 public import SwitchboardQueue
 public import SwitchboardEmbedding
+public import SwitchboardOrders
 
 /// The one place the pipeline's jobs are wired: it owns what the stages need (PostgreSQL, the producer queue, the
 /// clock; later the providers and models), registers every stage in a worker's registry, and is where the list of
@@ -15,6 +16,7 @@ public struct Pipeline: Sendable {
         MessageStatusJob.self,
         KnowledgeEmbedStage.self,
         TrainIntentsStage.self,
+        ExtractOrderStage.self,
         FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
 
@@ -29,6 +31,8 @@ public struct Pipeline: Sendable {
     /// queries that calibrate its threshold; nil where no stage trains.
     public let intentTrainingData: String?
     public let intentOutOfScopeData: String?
+    /// Order extraction, with its per-tenant catalogue cache.
+    public let orders: OrderExtractor
 
     public init(
         db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, intentTrainingData: String? = nil,
@@ -40,6 +44,7 @@ public struct Pipeline: Sendable {
         self.embedder = embedder
         self.intentTrainingData = intentTrainingData
         self.intentOutOfScopeData = intentOutOfScopeData
+        self.orders = OrderExtractor(db: db, embedder: embedder)
         self.clock = clock
     }
 

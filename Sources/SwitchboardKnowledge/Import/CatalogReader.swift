@@ -22,7 +22,7 @@ public struct ProductRecord: Sendable, Hashable {
     }
 
     /// The price as PostgreSQL prints numeric(12,2) ("1.60"), for comparing with the stored row.
-    var priceText: String? {
+    public var priceText: String? {
         price.map { p in
             var rounded = Decimal()
             var value = p

@@ -121,7 +121,7 @@ public struct KBStore: Sendable {
 
     /// The tenant's knowledge generation (0 before the first import), read inside a caller's transaction: what cached
     /// vectors are checked against.
-    static func generation(_ tenant: UUID, _ conn: PostgresConnection) throws -> Int64 {
+    public static func generation(_ tenant: UUID, _ conn: PostgresConnection) throws -> Int64 {
         try conn.query("SELECT generation FROM kb_state WHERE tenant_id = $1", [.uuid(tenant)]).first?.decode("generation") ?? 0
     }
 }

@@ -8,7 +8,7 @@ import SwitchboardPostgres
 /// `switchboard eval`: quality measured on data, so every change shows what it buys.
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Measure quality on evaluation data.", subcommands: [Retrieval.self, Intents.self])
+        commandName: "eval", abstract: "Measure quality on evaluation data.", subcommands: [Retrieval.self, Intents.self, Orders.self])
 
     struct Retrieval: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -28,7 +28,8 @@ struct ClauseReader {
         reading.looseQuantities = quantities.filter { !$0.claimed && !$0.isSize }
         for (i, token) in tokens.enumerated() where !covered[i] && token.kind == .word {
             if !(OrderLexicon.fillers.contains(token.text) || OrderLexicon.units[token.text] != nil || OrderLexicon.numberWords[token.text] != nil
-                || OrderLexicon.connectors.contains(token.text) || OrderLexicon.harmlessModifiers.contains(token.text) || token.text == "x")
+                || OrderLexicon.connectors.contains(token.text) || OrderLexicon.harmlessModifiers.contains(token.text) || token.text == "x"
+                || OrderLexicon.orderCues.contains(token.text))
             {
                 reading.bareItem = false
             }
@@ -125,7 +126,19 @@ struct ClauseReader {
         let mentionAt = Dictionary(mentions.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
         func word(_ i: Int) -> String? { i < tokens.count && tokens[i].kind == .word && !covered[i] ? tokens[i].text : nil }
         func unit(at i: Int) -> (unit: String, factor: Double)? {
-            guard let w = word(i), let u = OrderLexicon.units[w] else { return nil }
+            guard let w = word(i) else { return nil }
+            if let u = OrderLexicon.units[w] { return u }
+            // A unit word with a typo right after a number ("3 cajs", "5 kilso"): one edit from unit words that agree.
+            guard w.count >= 4, i > 0, tokens[i - 1].kind == .number, !isLexiconWord(w), index.correct(CatalogIndex.stem(w)) == nil else {
+                return nil
+            }
+            let near = Set(
+                OrderLexicon.units.filter { $0.key.count >= 4 && CatalogIndex.editDistance(w, $0.key, limit: 1) <= 1 }.map {
+                    "\($0.value.unit) \($0.value.factor)"
+                })
+            guard near.count == 1, let first = near.first,
+                let u = OrderLexicon.units.first(where: { "\($0.value.unit) \($0.value.factor)" == first })?.value
+            else { return nil }
             return u
         }
         /// Reads an optional unit (and "and a half", "de") after a number ending at `j`.
@@ -343,6 +356,14 @@ struct ClauseReader {
     /// coke"), and a known product word with an unknown word in front ("quail eggs") or after "de" ("huevos de
     /// codorniz"), which is a different product that looks like ours.
     func findUnknownProducts(tokens: [OrderToken], covered: [Bool], quantities: inout [Quantity], reading: inout ClauseReading) {
+        // "y jengibre también", "also some kale": an order word and one or two unknown words, nothing else.
+        if quantities.isEmpty, reading.mentions.isEmpty, reading.orderCue || reading.addition {
+            let unknown = tokens.indices.filter { isUnknownWord(tokens[$0]) }
+            let known = tokens.indices.filter { tokens[$0].kind == .word && !isUnknownWord(tokens[$0]) }
+            if (1...2).contains(unknown.count), unknown.last! - unknown.first! == unknown.count - 1, known.count <= 3 {
+                reading.unmatched.append((unknown.map { tokens[$0].text }.joined(separator: " "), nil))
+            }
+        }
         for qi in quantities.indices where !quantities[qi].claimed && !quantities[qi].isSize {
             var j = quantities[qi].end
             while j < tokens.count, tokens[j].kind == .word,

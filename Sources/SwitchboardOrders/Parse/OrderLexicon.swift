@@ -84,6 +84,8 @@ enum OrderLexicon {
         "entonces", "ahora", "ya", "asi", "aqui", "nuestro", "nuestra", "mi", "mis", "su", "sus", "un", "una", "unos", "unas", "al",
         "a", "an", "the", "cada", "puedes", "podes", "podrias", "puede", "pueden", "hacer", "haz", "favorcito", "amigo", "amiga",
         "senor", "senora", "jefe", "cuando", "pronto", "rapido", "urgente", "temprano", "pasado", "proximo", "proxima",
+        "invoice", "invoices", "receipt", "bill", "statement", "account", "payment", "factura", "facturas", "recibo", "cuenta", "pago",
+        "ticket", "catalog", "catalogue", "catalogo", "menu", "address", "direccion", "driver", "chofer", "truck", "camion",
         "seria", "sera", "es", "son", "todavia", "aun", "quizas", "tal", "estan", "x", "porfis", "tmb", "tb", "tbn", "q", "k",
         "xq",
     ]
@@ -148,7 +150,8 @@ enum OrderLexicon {
     static let orderCues: Set<String> = [
         "send", "need", "want", "order", "add", "get", "bring", "also", "too", "plus", "quiero", "necesito", "necesitamos", "queremos",
         "manda", "mandame", "mandas", "envia", "enviame", "agrega", "agregame", "pon", "ponme", "tambien", "pedido", "sumale", "anade",
-        "please", "pls", "plz", "porfa", "favor", "some", "unos", "unas", "dame", "deme", "traeme",
+        "please", "pls", "plz", "porfa", "favor", "some", "unos", "unas", "dame", "deme", "traeme", "gimme", "lemme", "ocupo", "ocupamos",
+        "regalas", "regala", "regalame", "pasame", "apuntame", "anotame", "anota", "apunta", "encargo", "encargar", "mandeme", "envieme",
     ]
     /// Asking what something costs or whether it is in stock: a product named with no quantity in such a clause
     /// is not ordered ("I want to know the price of avocados").

@@ -19,7 +19,8 @@ struct TurnState {
     mutating func apply(_ reading: ClauseReading, pendingBare: inout [(Mention, Int)]) {
         for item in reading.unmatched {
             // A bare number before unknown words ("it's 123 main street") is an item only with a unit or an order word.
-            guard item.quantity?.unit != nil || reading.orderCue || !lines.isEmpty else { continue }
+            // With no quantity at all ("y jengibre también") only beside lines already ordered.
+            guard item.quantity?.unit != nil || (reading.orderCue && item.quantity != nil) || !lines.isEmpty else { continue }
             unmatched.append(UnmatchedItem(text: item.text, quantity: item.quantity?.value, unit: item.quantity?.unit))
             ordered = true
         }
@@ -115,6 +116,14 @@ struct TurnState {
         if candidates.count > 1, let unit {
             let byUnit = candidates.filter { index.units[$0].contains(unit) }
             if !byUnit.isEmpty { candidates = byUnit }
+        }
+        // A unit the named product is not sold or packed in, that exactly one product sharing the words is: the unit
+        // settles it ("2 bottles of milk" is the 5 L bottle when plain "milk" is the 1 L carton).
+        if candidates.count == 1, let unit, !index.units[candidates[0]].contains(unit) {
+            let key = mention.text.split(separator: " ").map { CatalogIndex.canonical(String($0)) }.filter { !OrderLexicon.connectors.contains($0) }
+                .joined(separator: " ")
+            let sold = (index.partialKeys[key] ?? []).filter { index.units[$0].contains(unit) }
+            if sold.count == 1 { return Resolution(target: .product(sold[0]), match: .partial, defaultUnit: index.products[sold[0]].unit) }
         }
         if candidates.count == 1 {
             let p = candidates[0]

@@ -77,6 +77,8 @@ let package = Package(
             ]),
         library("SwitchboardPostgres", ["CLibPQ", nioPosix]),
         library("SwitchboardHTTP", ["CCurl", nioPosix]),
+        // Hosted models over SwitchboardHTTP: OpenAI-compatible chat and embeddings, Anthropic; retries, fallback, breaker.
+        library("SwitchboardProviders", ["SwitchboardHTTP", "SwitchboardJSON"]),
         // Child processes with a clean signal state (the worker supervisor, the bench, the tests' servers).
         library("SwitchboardProcess", []),
 
@@ -136,12 +138,20 @@ let package = Package(
             "SwitchboardOrders",
             ["SwitchboardKnowledge", "SwitchboardEmbedding", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardJSON", logging]),
 
+        // MARK: A tenant's hosted models — provider accounts and keys, each agent's chain, usage, cost and budgets.
+        library(
+            "SwitchboardAI",
+            [
+                "SwitchboardProviders", "SwitchboardStore", "SwitchboardPostgres", "SwitchboardQueue", "SwitchboardRedis", "SwitchboardHTTP", crypto,
+                logging,
+            ]),
+
         // MARK: Domain jobs (the product card's top-level Jobs/ folder).
         library(
             "Jobs",
             [
                 "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", "SwitchboardKnowledge", "SwitchboardEmbedding",
-                "SwitchboardUnderstanding", "SwitchboardOrders", logging,
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardAI", "SwitchboardProviders", logging,
             ],
             path: "Jobs"),
 
@@ -151,7 +161,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", "SwitchboardOrders", .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird,
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird,
                 logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CSV", package: "CSV.swift"),
@@ -163,7 +174,8 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
-                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", "SwitchboardOrders", logging,
+                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders",
+                logging,
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
@@ -173,7 +185,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", "SwitchboardOrders", hummingbird,
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),

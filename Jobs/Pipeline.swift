@@ -3,6 +3,7 @@ public import SwitchboardPostgres
 public import SwitchboardQueue
 public import SwitchboardEmbedding
 public import SwitchboardOrders
+public import SwitchboardAI
 
 /// The one place the pipeline's jobs are wired: it owns what the stages need (PostgreSQL, the producer queue, the
 /// clock; later the providers and models), registers every stage in a worker's registry, and is where the list of
@@ -17,6 +18,7 @@ public struct Pipeline: Sendable {
         KnowledgeEmbedStage.self,
         TrainIntentsStage.self,
         ExtractOrderStage.self,
+        ProbeModelStage.self,  // ops and tests: a tenant's models through the AI path (ProbeModelJob.swift)
         FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
 
@@ -33,10 +35,13 @@ public struct Pipeline: Sendable {
     public let intentOutOfScopeData: String?
     /// Order extraction, with its per-tenant catalogue cache.
     public let orders: OrderExtractor
+    /// Tenants' hosted models (keys, budgets, usage); nil in a worker without SWITCHBOARD_SECRET_KEY, where the AI
+    /// stages use the embedded models only.
+    public let ai: TenantAI?
 
     public init(
         db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, intentTrainingData: String? = nil,
-        intentOutOfScopeData: String? = nil,
+        intentOutOfScopeData: String? = nil, ai: TenantAI? = nil,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.db = db
@@ -45,6 +50,7 @@ public struct Pipeline: Sendable {
         self.intentTrainingData = intentTrainingData
         self.intentOutOfScopeData = intentOutOfScopeData
         self.orders = OrderExtractor(db: db, embedder: embedder)
+        self.ai = ai
         self.clock = clock
     }
 

@@ -1,5 +1,8 @@
 import Jobs
+import Logging
+import SwitchboardAI
 import SwitchboardEmbedding
+import SwitchboardHTTP
 import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardRedis
@@ -10,7 +13,7 @@ func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: Embedding
     let registry = coreJobRegistry(redis: redis)
     Pipeline(
         db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
-        intentOutOfScopeData: settings.intentOutOfScopeData
+        intentOutOfScopeData: settings.intentOutOfScopeData, ai: makeTenantAI(db: db, redis: redis, settings: settings)
     ).register(in: registry)
     return registry
 }
@@ -31,4 +34,23 @@ private func coreJobRegistry(redis: RedisClient) -> JobRegistry {
     DiagnosticJobs.register(in: registry, redis: redis)
     MaintenanceJobs.register(in: registry, redis: redis)
     return registry
+}
+
+/// Tenants' hosted models for a worker: needs SWITCHBOARD_SECRET_KEY (to open provider keys) and the price table;
+/// without either the AI stages run on the embedded models only, and the worker says so once.
+func makeTenantAI(db: PostgresClient, redis: RedisClient, settings: Settings) -> TenantAI? {
+    let logger = Logger(label: "switchboard.ai")
+    guard let box = try? settings.secretBox() else {
+        logger.info("no SWITCHBOARD_SECRET_KEY: hosted models are off in this worker, the embedded models serve every agent")
+        return nil
+    }
+    do {
+        return TenantAI(
+            settings: ProviderSettingsStore(db: db, secretBox: box), prices: try PriceTable.load(path: settings.pricesPath),
+            http: HTTPClient(poolSize: 4),
+            redis: redis, logger: logger)
+    } catch {
+        logger.warning("hosted models are off in this worker", metadata: ["reason": "\(error)"])
+        return nil
+    }
 }

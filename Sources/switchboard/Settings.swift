@@ -46,6 +46,8 @@ struct Settings: Sendable {
     /// `Models/intents/out-of-scope.json`; `SWITCHBOARD_INTENT_OOS=` (empty) means none.
     var intentTrainingData: String
     var intentOutOfScopeData: String?
+    /// `SWITCHBOARD_PRICES`: the model price table (dollars per million tokens, versioned). Default `Models/prices.json`.
+    var pricesPath: String = "Models/prices.json"
 
     static func fromEnvironment() throws -> Settings {
         let env = ProcessInfo.processInfo.environment
@@ -86,7 +88,8 @@ struct Settings: Sendable {
             intentModelPath: value("SWITCHBOARD_INTENT_MODEL") ?? "Models/intents/intents.sbm",
             intentTrainingData: value("SWITCHBOARD_INTENT_DATA") ?? "Models/intents/examples.csv",
             // Set but empty: no out-of-scope queries (the threshold is the in-scope quantile alone).
-            intentOutOfScopeData: env["SWITCHBOARD_INTENT_OOS"].map { $0.isEmpty ? nil : $0 } ?? "Models/intents/out-of-scope.json")
+            intentOutOfScopeData: env["SWITCHBOARD_INTENT_OOS"].map { $0.isEmpty ? nil : $0 } ?? "Models/intents/out-of-scope.json",
+            pricesPath: value("SWITCHBOARD_PRICES") ?? "Models/prices.json")
     }
 
     /// The embedded model on threads of its own; a missing or damaged model folder is a clear error (exit 1).

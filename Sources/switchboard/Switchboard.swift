@@ -22,7 +22,8 @@ struct Switchboard: AsyncParsableCommand {
             EnqueueCommand.self, QueuesCommand.self, JobsCommand.self, JobCommand.self, RetryCommand.self, DiscardCommand.self,
             PurgeCommand.self, PauseCommand.self, ResumeCommand.self, WorkersCommand.self, TopCommand.self, CheckCommand.self,
             BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, ModelCommand.self, KBCommand.self, CatalogCommand.self, EvalCommand.self,
-            TrainCommand.self, ClassifyCommand.self, IntentsCommand.self, ExtractOrderCommand.self, OrdersCommand.self,
+            TrainCommand.self, ClassifyCommand.self, IntentsCommand.self, ExtractOrderCommand.self, OrdersCommand.self, ProvidersCommand.self,
+            UsageCommand.self,
             SecretKeyCommand.self, VersionCommand.self,
         ])
 }

@@ -44,25 +44,7 @@ struct HTTPClientTests {
             return "never"
         }
         router.get("/large") { _, _ -> Response in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 0x61, count: 64 * 1024))) }
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "http-test-server"))
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "http-test-server")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            do {
-                try await body(port)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await withLocalServer(router, label: "http-test-server", body)
     }
 
     @Test func successClientErrorAndServerErrorAllComeBackAsResponses() async throws {

@@ -39,3 +39,16 @@ public struct DoNotRetry: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// Throw this from a handler to have the job run again after `delay` rather than after its retry policy's backoff:
+/// a provider's `Retry-After`, or a rate limit the handler checks itself. The slot is freed at once, nothing sleeps,
+/// and — like a job put back by its declared rate limit — the attempt is not used: waiting is not failing.
+public struct RetryLater: Error, Sendable, CustomStringConvertible {
+    public let delay: Duration
+    public let reason: String
+    public init(after delay: Duration, _ reason: String) {
+        self.delay = max(.zero, delay)
+        self.reason = reason
+    }
+    public var description: String { "retry in \(delay): \(reason)" }
+}

@@ -83,6 +83,11 @@ struct JobExecution: Sendable {
                 try await worker.requeue(job)
                 jobLogger.logger.info("handed back to ready at shutdown")
                 worker.metrics.finished(queue: job.queue, name: job.name, outcome: "handed_back")
+            } else if let later = failure as? RetryLater, !timedOut {
+                // Waiting is not failing: back to scheduled for `delay`, the attempt restored.
+                try await worker.requeue(job, delay: later.delay)
+                jobLogger.logger.info("rescheduled", metadata: ["retry.in": "\(later.delay)", "reason": "\(later.reason)"])
+                worker.metrics.finished(queue: job.queue, name: job.name, outcome: "retry_later")
             } else if let failure {
                 let reason =
                     timedOut

@@ -151,7 +151,7 @@ let package = Package(
             "Jobs",
             [
                 "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", "SwitchboardKnowledge", "SwitchboardEmbedding",
-                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardAI", "SwitchboardProviders", logging,
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardAI", "SwitchboardProviders", "SwitchboardHTTP", logging,
             ],
             path: "Jobs"),
 

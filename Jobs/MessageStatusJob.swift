@@ -18,6 +18,8 @@ struct MessageStatusJob: PipelineStage {
         var status: String
         var occurredAt: Date?
         var error: String?
+        /// Our send's reference, when the status carries it (WhatsApp `biz_opaque_callback_data`, Twilio `sb_ref`).
+        var reference: String? = nil
     }
 
     static func parse(_ p: MessageStatusUpdate) throws -> Status {
@@ -33,7 +35,7 @@ struct MessageStatusJob: PipelineStage {
             return Status(
                 providerMessageID: id, status: mapped,
                 occurredAt: e["timestamp"]?.string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) },
-                error: error)
+                error: error, reference: e["biz_opaque_callback_data"]?.string?.nilIfEmpty)
         case .twilio:
             guard let sid = e["MessageSid"]?.string?.nilIfEmpty, let raw = e["MessageStatus"]?.string else {
                 throw DoNotRetry("a Twilio status callback without MessageSid or MessageStatus")
@@ -43,7 +45,8 @@ struct MessageStatusJob: PipelineStage {
                 "read": "read", "failed": "failed", "undelivered": "failed",
             ]
             guard let mapped = table[raw] else { throw DoNotRetry("unknown Twilio status \"\(raw)\"") }
-            return Status(providerMessageID: sid, status: mapped, occurredAt: nil, error: e["ErrorCode"]?.string)
+            return Status(
+                providerMessageID: sid, status: mapped, occurredAt: nil, error: e["ErrorCode"]?.string, reference: e["sb_ref"]?.string?.nilIfEmpty)
         case .email:
             throw DoNotRetry("email has no delivery statuses")
         }
@@ -61,15 +64,24 @@ struct MessageStatusJob: PipelineStage {
         let moved = try await db.withTenant(p.tenant) { conn -> Bool in
             try conn.execute(
                 """
-                INSERT INTO message_status_events (tenant_id, channel_id, provider_message_id, status, occurred_at, error, raw)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                INSERT INTO message_status_events (tenant_id, channel_id, provider_message_id, status, occurred_at, error, raw, send_reference)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (tenant_id, channel_id, provider_message_id, status) DO NOTHING
                 """,
                 [
                     .uuid(p.tenant), .uuid(p.channel), .text(s.providerMessageID), .text(s.status),
                     s.occurredAt.map(PostgresValue.timestamp) ?? .null,
-                    s.error.map(PostgresValue.text) ?? .null, .jsonb(raw),
+                    s.error.map(PostgresValue.text) ?? .null, .jsonb(raw), s.reference.map(PostgresValue.text) ?? .null,
                 ])
+            if let reference = s.reference {
+                // The status names a send whose answer may never have been recorded: it takes the provider's id and is sent.
+                try conn.execute(
+                    """
+                    UPDATE messages SET provider_message_id = $3, send_state = 'sent', sent_at = coalesce(sent_at, now())
+                    WHERE tenant_id = $1 AND send_reference = $2 AND direction = 'outbound'
+                      AND (send_state IN ('queued', 'sending', 'uncertain') OR provider_message_id = send_reference)
+                    """, [.uuid(p.tenant), .text(reference), .text(s.providerMessageID)])
+            }
             return try conn.execute(
                 """
                 UPDATE messages SET provider_status = $4, status_updated_at = now()

@@ -4,6 +4,7 @@ public import SwitchboardQueue
 public import SwitchboardEmbedding
 public import SwitchboardOrders
 public import SwitchboardAI
+public import SwitchboardHTTP
 
 /// The one place the pipeline's jobs are wired: it owns what the stages need (PostgreSQL, the producer queue, the
 /// clock; later the providers and models), registers every stage in a worker's registry, and is where the list of
@@ -18,6 +19,7 @@ public struct Pipeline: Sendable {
         KnowledgeEmbedStage.self,
         TrainIntentsStage.self,
         ExtractOrderStage.self,
+        SendMessageStage.self,
         ProbeModelStage.self,  // ops and tests: a tenant's models through the AI path (ProbeModelJob.swift)
         FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
@@ -38,10 +40,14 @@ public struct Pipeline: Sendable {
     /// Tenants' hosted models (keys, budgets, usage); nil in a worker without SWITCHBOARD_SECRET_KEY, where the AI
     /// stages use the embedded models only.
     public let ai: TenantAI?
+    /// How replies go out (provider endpoints, the wait before resending an uncertain send, channel secrets' key).
+    public let outbound: OutboundSettings
+    /// Outbound HTTP for the stages that call providers directly (sends).
+    public let http: HTTPClient
 
     public init(
         db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, intentTrainingData: String? = nil,
-        intentOutOfScopeData: String? = nil, ai: TenantAI? = nil,
+        intentOutOfScopeData: String? = nil, ai: TenantAI? = nil, outbound: OutboundSettings = OutboundSettings(), http: HTTPClient? = nil,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.db = db
@@ -51,6 +57,8 @@ public struct Pipeline: Sendable {
         self.intentOutOfScopeData = intentOutOfScopeData
         self.orders = OrderExtractor(db: db, embedder: embedder)
         self.ai = ai
+        self.outbound = outbound
+        self.http = http ?? HTTPClient(poolSize: 4)
         self.clock = clock
     }
 

@@ -25,12 +25,21 @@ public struct ChannelSecrets: Sendable, Codable, Hashable {
     public var authToken: String?
     /// Email: the token or basic-auth password the inbound email provider sends.
     public var inboundToken: String?
+    /// WhatsApp: the Cloud API access token replies are sent with.
+    public var accessToken: String?
+    /// Twilio: the account SID replies are sent under (with ``authToken``).
+    public var accountSID: String?
 
-    public init(appSecret: String? = nil, verifyToken: String? = nil, authToken: String? = nil, inboundToken: String? = nil) {
+    public init(
+        appSecret: String? = nil, verifyToken: String? = nil, authToken: String? = nil, inboundToken: String? = nil, accessToken: String? = nil,
+        accountSID: String? = nil
+    ) {
         self.appSecret = appSecret
         self.verifyToken = verifyToken
         self.authToken = authToken
         self.inboundToken = inboundToken
+        self.accessToken = accessToken
+        self.accountSID = accountSID
     }
 }
 
@@ -116,6 +125,20 @@ public struct ChannelDirectory: Sendable {
                 "SELECT id, tenant_id, kind, address, name, created_at, secrets FROM channels WHERE kind = $1 AND address = $2",
                 [.text(kind.rawValue), .text(address)])
             guard let row = rows.first else { return nil }
+            return (try Self.channel(row), try row.decode("secrets", as: PostgresBytes.self).bytes)
+        }
+        guard let (channel, sealed) = found else { return nil }
+        let plain = try requireBox().open(sealed, context: channel.id.uuidString)
+        return (channel, try JSONDecoder().decode(ChannelSecrets.self, from: Data(plain)))
+    }
+
+    /// One of a tenant's channels with its opened secrets (to send through it); nil when the tenant has no such channel.
+    public func channel(id: UUID, tenant: UUID) async throws -> (Channel, ChannelSecrets)? {
+        let found: (Channel, [UInt8])? = try await db.withTenant(tenant) { conn in
+            guard
+                let row = try conn.query("SELECT id, tenant_id, kind, address, name, created_at, secrets FROM channels WHERE id = $1", [.uuid(id)])
+                    .first
+            else { return nil }
             return (try Self.channel(row), try row.decode("secrets", as: PostgresBytes.self).bytes)
         }
         guard let (channel, sealed) = found else { return nil }

@@ -168,7 +168,11 @@ public struct WebhookRoutes: Sendable {
         try requireContentType(request, "application/x-www-form-urlencoded", "application/x-www-form-urlencoded")
         let form: [(String, String)]
         do { form = try FormBody.parse(body) } catch { throw WebhookRejection.badRequest(error.description) }
-        guard let to = form.last(where: { $0.0 == "To" })?.1, !to.isEmpty else { throw WebhookRejection.badRequest("a Twilio request without To") }
+        // A status callback of a message we sent comes from our number; a customer's message is to it.
+        let isStatus = form.contains { $0.0 == "MessageStatus" } && form.last(where: { $0.0 == "SmsStatus" })?.1 != "received"
+        guard let to = form.last(where: { $0.0 == (isStatus ? "From" : "To") })?.1, !to.isEmpty else {
+            throw WebhookRejection.badRequest("a Twilio request without \(isStatus ? "From" : "To")")
+        }
         let number = to.hasPrefix("whatsapp:") ? String(to.dropFirst("whatsapp:".count)) : to
         guard let route = try await router.route(.twilio, number) else {
             logger.notice("Twilio message for a number no tenant owns: dropped", metadata: ["to": "\(number)"])
@@ -182,7 +186,10 @@ public struct WebhookRoutes: Sendable {
         else {
             throw WebhookRejection.unauthorized("X-Twilio-Signature does not match the URL and parameters")
         }
-        try await intake.accept([try ProviderEvents.twilioJob(form, tenant: route.tenant, channel: route.channel, receivedAtMs: now)])
+        // Our send's reference rides on the StatusCallback URL (signed with it): it joins the status's fields.
+        var fields = form
+        if isStatus, let reference = request.uri.queryParameters.get("sb_ref"), !reference.isEmpty { fields.append(("sb_ref", reference)) }
+        try await intake.accept([try ProviderEvents.twilioJob(fields, tenant: route.tenant, channel: route.channel, receivedAtMs: now)])
         metrics.jobs.increment()
         return Self.twiml()
     }

@@ -53,7 +53,8 @@ struct ChannelsCommand: AsyncParsableCommand {
             let channel = try await withDatabase { settings, db in
                 let channels = ChannelDirectory(db: db, secretBox: try settings.secretBox())
                 let secrets = ChannelSecrets(
-                    appSecret: whatsapp.appSecret, verifyToken: whatsapp.verifyToken, authToken: twilio.authToken, inboundToken: email.inboundToken)
+                    appSecret: whatsapp.appSecret, verifyToken: whatsapp.verifyToken, authToken: twilio.authToken, inboundToken: email.inboundToken,
+                    accessToken: whatsapp.accessToken, accountSID: twilio.accountSid)
                 return try await channels.addChannel(
                     tenant: UUID(uuidString: tenant)!, kind: kind, address: whatsapp.phoneNumberId ?? twilio.number ?? email.address ?? "",
                     name: name,
@@ -106,11 +107,13 @@ struct WhatsAppChannelOptions: ParsableArguments {
     @Option(help: "The phone_number_id from the Meta app dashboard.") var phoneNumberId: String?
     @Option(help: "The Meta app secret that signs webhooks.") var appSecret: String?
     @Option(help: "The verify token you give Meta for the subscription handshake.") var verifyToken: String?
+    @Option(help: "The Cloud API access token replies are sent with (sealed; needed to send).") var accessToken: String?
 }
 
 struct TwilioChannelOptions: ParsableArguments {
     @Option(help: "The number in E.164 form, such as +14155550100.") var number: String?
-    @Option(help: "The account auth token that signs webhooks.") var authToken: String?
+    @Option(help: "The account auth token that signs webhooks (and, with --account-sid, sends replies).") var authToken: String?
+    @Option(help: "The account SID replies are sent under (needed to send).") var accountSid: String?
 }
 
 struct EmailChannelOptions: ParsableArguments {

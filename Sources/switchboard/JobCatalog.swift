@@ -1,4 +1,5 @@
 import Jobs
+import Foundation
 import Logging
 import SwitchboardAI
 import SwitchboardEmbedding
@@ -13,7 +14,8 @@ func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: Embedding
     let registry = coreJobRegistry(redis: redis)
     Pipeline(
         db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
-        intentOutOfScopeData: settings.intentOutOfScopeData, ai: makeTenantAI(db: db, redis: redis, settings: settings)
+        intentOutOfScopeData: settings.intentOutOfScopeData, ai: makeTenantAI(db: db, redis: redis, settings: settings),
+        outbound: outboundSettings(settings)
     ).register(in: registry)
     return registry
 }
@@ -53,4 +55,18 @@ func makeTenantAI(db: PostgresClient, redis: RedisClient, settings: Settings) ->
         logger.warning("hosted models are off in this worker", metadata: ["reason": "\(error)"])
         return nil
     }
+}
+
+/// How this worker sends replies. `SWITCHBOARD_WHATSAPP_BASE_URL`, `SWITCHBOARD_TWILIO_BASE_URL` (a proxy, or a test
+/// server), `SWITCHBOARD_SEND_UNCERTAIN_WAIT` (default 10m) and `SWITCHBOARD_TEST_FAULT` (tests) adjust it.
+func outboundSettings(_ settings: Settings) -> OutboundSettings {
+    let env = ProcessInfo.processInfo.environment
+    var outbound = OutboundSettings()
+    outbound.publicURL = settings.publicURL
+    outbound.secretBox = try? settings.secretBox()
+    if let url = env["SWITCHBOARD_WHATSAPP_BASE_URL"], !url.isEmpty { outbound.whatsappBaseURL = url }
+    if let url = env["SWITCHBOARD_TWILIO_BASE_URL"], !url.isEmpty { outbound.twilioBaseURL = url }
+    if let wait = env["SWITCHBOARD_SEND_UNCERTAIN_WAIT"], let d = try? DurationText.parse(wait) { outbound.uncertainWait = d }
+    if let fault = env["SWITCHBOARD_TEST_FAULT"] { outbound.testFault = TestFault(fault) }
+    return outbound
 }

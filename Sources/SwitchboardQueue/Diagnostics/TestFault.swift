@@ -13,6 +13,9 @@ public struct TestFault: Sendable {
         case afterComplete = "after-complete"
         /// After relaying them, before acknowledging them in the outbox.
         case afterRelay = "after-relay"
+        /// In `send-message`: after the provider answered a send, before the answer is recorded. The message went out
+        /// and nothing says so but the provider.
+        case afterSend = "after-send"
     }
 
     public let point: Point
@@ -26,7 +29,8 @@ public struct TestFault: Sendable {
         guard !marker.isEmpty else { return nil }
     }
 
-    func hit(_ reached: Point) {
+    /// SIGKILLs this process if `reached` is the fault's point and it has not fired yet.
+    public func hit(_ reached: Point) {
         guard reached == point else { return }
         let fd = open(marker, O_CREAT | O_EXCL | O_WRONLY, 0o644)
         guard fd >= 0 else { return }

@@ -158,6 +158,38 @@ struct WebhookTests {
         try await h.shutdown()
     }
 
+    @Test func aTwilioStatusCallbackIsRoutedByOurNumberAndResolvesOurSendByItsReference() async throws {
+        let h = try await WebhookHarness.make()
+        // An outbound message whose send may have gone out with no answer recorded: only our reference names it.
+        let reference = "sb-\(UUID().uuidString.lowercased())"
+        try await h.db.withTenant(h.tenant) { [channel = h.channels[.twilio]!, tenant = h.tenant] conn in
+            let customer: UUID = try conn.query("INSERT INTO customers (tenant_id) VALUES ($1) RETURNING id", [.uuid(tenant)])[0].decode("id")
+            let conversation: UUID = try conn.query(
+                "INSERT INTO conversations (tenant_id, customer_id, channel_id) VALUES ($1, $2, $3) RETURNING id",
+                [.uuid(tenant), .uuid(customer), .uuid(channel)])[0].decode("id")
+            try conn.execute(
+                """
+                INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, raw, send_state,
+                                      send_reference, send_started_at)
+                VALUES ($1, $2, $3, $4, 'outbound', 'text', 'ok', '{}', 'uncertain', $4, now())
+                """, [.uuid(tenant), .uuid(channel), .uuid(conversation), .text(reference)])
+        }
+        let number = h.twilioNumber.replacingOccurrences(of: "+", with: "%2B")
+        let form = "MessageSid=SM0123456789abcdef&MessageStatus=delivered&From=\(number)&To=%2B15550001111&AccountSid=AC1&ApiVersion=2010-04-01"
+        let path = "/webhooks/twilio?sb_ref=\(reference)"
+        let signature = WebhookSignature.twilio(
+            url: WebhookHarness.publicURL + path, parameters: try FormBody.parse(Array(form.utf8)), authToken: h.twilioToken)
+        let response = try await h.post(
+            path, Array(form.utf8), contentType: "application/x-www-form-urlencoded", headers: [("X-Twilio-Signature", signature)])
+        #expect(response.status == 200)
+        try await h.drain()
+        let row = try #require(
+            try await h.rows("SELECT provider_message_id, send_state, provider_status FROM messages WHERE send_reference = $1", [.text(reference)])
+                .first)
+        #expect(row["provider_message_id"] == "SM0123456789abcdef" && row["send_state"] == "sent" && row["provider_status"] == "delivered")
+        try await h.shutdown()
+    }
+
     @Test func twilioAndEmailFixturesBecomeRows() async throws {
         let h = try await WebhookHarness.make()
         let files = [

@@ -12,6 +12,7 @@ public struct ProviderSettingsStore: Sendable {
         public var baseURL: String
         public var hasKey: Bool
         public var requestsPerMinute: Int
+        public var tokensPerMinute: Int?
     }
     public struct AgentModels: Sendable, Codable, Hashable {
         public var agent: AgentKind
@@ -32,9 +33,10 @@ public struct ProviderSettingsStore: Sendable {
     static func context(_ tenant: UUID, _ provider: String) -> String { "provider-key:\(tenant.uuidString.lowercased()):\(provider)" }
 
     /// Adds or changes a provider account; `key` nil keeps the stored one.
-    public func setAccount(tenant: UUID, provider: String, api: ProviderEndpoint.API?, baseURL: String?, key: APIKey?, requestsPerMinute: Int?)
-        async throws
-    {
+    public func setAccount(
+        tenant: UUID, provider: String, api: ProviderEndpoint.API?, baseURL: String?, key: APIKey?, requestsPerMinute: Int?,
+        tokensPerMinute: Int? = nil
+    ) async throws {
         guard provider.range(of: "^[a-z0-9-]{1,40}$", options: .regularExpression) != nil else {
             throw AIError.configuration("a provider name is lower-case letters, digits and dashes (openai, anthropic, together)")
         }
@@ -55,13 +57,18 @@ public struct ProviderSettingsStore: Sendable {
         try await db.withTenant(tenant) { conn in
             try conn.execute(
                 """
-                INSERT INTO provider_accounts (tenant_id, provider, api, base_url, sealed_key, requests_per_minute)
-                VALUES ($1, $2, $3, $4, $5, $6)
+                INSERT INTO provider_accounts (tenant_id, provider, api, base_url, sealed_key, requests_per_minute, tokens_per_minute)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (tenant_id, provider) DO UPDATE SET api = excluded.api, base_url = excluded.base_url,
                     sealed_key = coalesce(excluded.sealed_key, provider_accounts.sealed_key),
-                    requests_per_minute = excluded.requests_per_minute, updated_at = now()
+                    requests_per_minute = excluded.requests_per_minute,
+                    tokens_per_minute = coalesce(excluded.tokens_per_minute, provider_accounts.tokens_per_minute), updated_at = now()
                 """,
-                [.uuid(tenant), .text(provider), .text(api.rawValue), .text(baseURL), sealedKey.map(PostgresValue.bytea) ?? .null, .int(Int64(rpm))])
+                [
+                    .uuid(tenant), .text(provider), .text(api.rawValue), .text(baseURL), sealedKey.map(PostgresValue.bytea) ?? .null,
+                    .int(Int64(rpm)),
+                    tokensPerMinute.map { .int(Int64($0)) } ?? .null,
+                ])
         }
     }
 
@@ -114,14 +121,17 @@ public struct ProviderSettingsStore: Sendable {
     }
 
     /// The endpoints of a tenant's accounts with their keys opened, and their rate limits.
-    public func endpoints(tenant: UUID, timeout: Duration = .seconds(30)) async throws -> [(endpoint: ProviderEndpoint, requestsPerMinute: Int)] {
+    public func endpoints(tenant: UUID, timeout: Duration = .seconds(30)) async throws -> [(
+        endpoint: ProviderEndpoint, requestsPerMinute: Int, tokensPerMinute: Int?
+    )] {
         let rows = try await db.withTenant(tenant) { conn in
-            try conn.query("SELECT provider, api, base_url, sealed_key, requests_per_minute FROM provider_accounts").map { row in
+            try conn.query("SELECT provider, api, base_url, sealed_key, requests_per_minute, tokens_per_minute FROM provider_accounts").map { row in
                 (
                     provider: try row.decode("provider", as: String.self), api: try row.decode("api", as: String.self),
                     baseURL: try row.decode("base_url", as: String.self),
                     sealed: try row.decodeIfPresent("sealed_key", as: PostgresBytes.self)?.bytes,
-                    rpm: Int(try row.decode("requests_per_minute", as: Int64.self))
+                    rpm: Int(try row.decode("requests_per_minute", as: Int64.self)),
+                    tpm: (try row.decodeIfPresent("tokens_per_minute", as: Int64.self)).map(Int.init)
                 )
             }
         }
@@ -134,7 +144,7 @@ public struct ProviderSettingsStore: Sendable {
             return (
                 ProviderEndpoint(
                     name: row.provider, api: ProviderEndpoint.API(rawValue: row.api) ?? .openAICompatible, baseURL: row.baseURL, apiKey: key,
-                    timeout: timeout), row.rpm
+                    timeout: timeout), row.rpm, row.tpm
             )
         }
     }

@@ -87,13 +87,23 @@ public final class TenantAI: Sendable {
         let endpoints = hosted.isEmpty ? [] : try await settings.endpoints(tenant: tenant, timeout: timeout)
         let client = ProviderClient(http: http, endpoints: endpoints.map(\.endpoint), breaker: breaker)
         let limits = Dictionary(
-            endpoints.map { ($0.endpoint.name, (rpm: $0.requestsPerMinute, key: Self.limiterKey($0.endpoint))) }, uniquingKeysWith: { a, _ in a })
+            endpoints.map { ($0.endpoint.name, (rpm: $0.requestsPerMinute, tpm: $0.tokensPerMinute, key: Self.limiterKey($0.endpoint))) },
+            uniquingKeysWith: { a, _ in a })
+        // What a call is charged under a tokens-per-minute limit before it is made: about four characters a token for the
+        // prompt, and the most the answer may use.
+        let estimatedTokens = messages.reduce(0) { $0 + $1.content.count } / 4 + maxTokens
         do {
             let answer = try await FallbackChain.run(
                 hosted,
                 call: { model -> T in
                     if let limit = limits[model.provider], let redis {
                         try await self.admit(RateLimit(key: limit.key, limit: limit.rpm, per: .seconds(60)), provider: model.provider, redis: redis)
+                        if let tpm = limit.tpm {
+                            try await self.admit(
+                                RateLimit(key: limit.key + "-tokens", limit: tpm, per: .seconds(60)), weight: estimatedTokens,
+                                provider: model.provider,
+                                redis: redis)
+                        }
                     }
                     let key = run.nextKey()
                     let started = ContinuousClock.now
@@ -135,13 +145,14 @@ public final class TenantAI: Sendable {
     public static let inPlaceLimiterWait: Duration = .seconds(2)
 
     /// Admits one call under the provider key's limit: at once, after a short wait in place, or by rescheduling the job.
-    private func admit(_ limit: RateLimit, provider: String, redis: RedisClient) async throws {
+    private func admit(_ limit: RateLimit, weight: Int = 1, provider: String, redis: RedisClient) async throws {
         var waited = Duration.zero
         while true {
-            let admission = try await limit.admit(on: redis)
+            let admission = try await limit.admit(on: redis, weight: weight)
             if admission.admittedAtMicros != nil { return }
             guard waited + admission.wait <= Self.inPlaceLimiterWait else {
-                throw RetryLater(after: admission.wait, "\(provider) is at its limit of \(limit.limit) requests a minute")
+                throw RetryLater(
+                    after: admission.wait, "\(provider) is at its limit of \(limit.limit) \(weight > 1 ? "tokens" : "requests") a minute")
             }
             try await Task.sleep(for: admission.wait + .milliseconds(1))
             waited += admission.wait

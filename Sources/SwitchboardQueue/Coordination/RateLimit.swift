@@ -50,9 +50,11 @@ public struct RateLimit: Sendable, Hashable, Codable {
 
     var tatKey: String { "sb:{rate:\(key)}:tat" }
 
-    /// One admission: nil when admitted (with the server time in µs), else how long to wait.
-    public func admit(on redis: RedisClient) async throws -> (admittedAtMicros: Int64?, wait: Duration) {
-        let interval = max(1, period.milliseconds * 1000 / Int64(limit))
+    /// One admission: nil when admitted (with the server time in µs), else how long to wait. With a `weight` above 1
+    /// it counts as that many (tokens of an LLM call under a tokens-per-minute limit): it is admitted when the limit
+    /// is free and pushes the next admission out by its weight.
+    public func admit(on redis: RedisClient, weight: Int = 1) async throws -> (admittedAtMicros: Int64?, wait: Duration) {
+        let interval = max(1, period.milliseconds * 1000 * Int64(max(1, weight)) / Int64(limit))
         let reply = try await redis.evaluate(
             QueueScripts.rateLimit, keys: [.string(tatKey)], arguments: [.int(interval), .int(interval * Int64(burst - 1))])
         guard let items = reply.array, items.count == 2, let ok = items[0].int, let value = items[1].int else {

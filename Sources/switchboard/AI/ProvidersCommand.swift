@@ -35,6 +35,11 @@ struct ProvidersCommand: AsyncParsableCommand {
         @Option(help: "openai-compatible or anthropic (known providers need none).") var api: String?
         @Option(help: "Base URL, such as https://api.together.xyz or http://127.0.0.1:11434 (known providers need none).") var baseURL: String?
         @Option(help: "Requests per minute for this key, across all workers. Default 60 (anthropic 50).") var rpm: Int?
+        @Option(
+            help:
+                "Tokens per minute for this key, across all workers (prompt estimated at 4 characters a token, plus the answer's maximum). Default none."
+        )
+        var tpm: Int?
         @Option(help: "The agent whose models to set: intent, reply, summary or extraction.") var agent: String?
         @Option(help: "The agent's model, provider:model.") var model: String?
         @Option(parsing: .upToNextOption, help: "Fallback models, in order (the embedded models always follow).") var fallback: [String] = []
@@ -45,6 +50,7 @@ struct ProvidersCommand: AsyncParsableCommand {
             if keyEnv != nil && keyStdin { throw ValidationError("give the key by --key-env or --key-stdin, not both") }
             if let api, ProviderEndpoint.API(rawValue: api) == nil { throw ValidationError("--api must be openai-compatible or anthropic") }
             if let rpm, !(1...100_000).contains(rpm) { throw ValidationError("--rpm must be from 1 to 100000") }
+            if let tpm, !(100...100_000_000).contains(tpm) { throw ValidationError("--tpm must be from 100 to 100000000") }
             if let agent {
                 guard AgentKind(rawValue: agent) != nil else { throw ValidationError("--agent must be one of intent, reply, summary, extraction") }
                 guard let model, ModelRef(model) != nil else {
@@ -72,7 +78,7 @@ struct ProvidersCommand: AsyncParsableCommand {
                     if let provider {
                         try await store.setAccount(
                             tenant: tenant, provider: provider, api: api.flatMap(ProviderEndpoint.API.init(rawValue:)), baseURL: baseURL, key: key,
-                            requestsPerMinute: rpm)
+                            requestsPerMinute: rpm, tokensPerMinute: tpm)
                         print("\(provider): account set" + (key == nil ? "" : ", key sealed"))
                     }
                     if let agent = agent.flatMap(AgentKind.init(rawValue:)), let model = model.flatMap(ModelRef.init) {
@@ -110,9 +116,12 @@ struct ProvidersCommand: AsyncParsableCommand {
                 accounts.isEmpty
                     ? "no provider accounts: every agent uses the embedded models"
                     : Table(
-                        headers: ["PROVIDER", "API", "BASE URL", "KEY", "REQ/MIN"],
+                        headers: ["PROVIDER", "API", "BASE URL", "KEY", "REQ/MIN", "TOKENS/MIN"],
                         rows: accounts.map {
-                            [$0.provider, $0.api.rawValue, $0.baseURL, $0.hasKey ? "set (sealed)" : "none", "\($0.requestsPerMinute)"]
+                            [
+                                $0.provider, $0.api.rawValue, $0.baseURL, $0.hasKey ? "set (sealed)" : "none", "\($0.requestsPerMinute)",
+                                $0.tokensPerMinute.map(String.init) ?? "-",
+                            ]
                         }
                     ).render())
             print("")

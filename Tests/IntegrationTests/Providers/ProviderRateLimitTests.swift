@@ -27,7 +27,9 @@ private func busiestWindow(_ times: [ContinuousClock.Instant], width: Duration) 
 struct ProviderRateLimitTests {
     @Test func callsFromTwoProcessesOf16SlotsStayUnderTheKeysLimitAndNoneFails() async throws {
         let long = ProcessInfo.processInfo.environment["SWITCHBOARD_LONG_TESTS"] == "1"
-        let (calls, perMinute, window) = long ? (300, 60, Duration.seconds(60)) : (60, 600, Duration.seconds(1))
+        // The short form keeps gaps of 250 ms, so the jitter between admission and arrival at the server (a loaded
+        // machine) cannot crowd a window; the limit is checked over 3 s windows (12 calls).
+        let (calls, perMinute, window) = long ? (300, 60, Duration.seconds(60)) : (48, 240, Duration.seconds(3))
         let limitPerWindow = perMinute * Int(window.components.seconds) / 60
         let server = FakeProviderServer()
         try await server.run { port in

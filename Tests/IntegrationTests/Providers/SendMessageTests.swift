@@ -235,6 +235,45 @@ struct SendMessageTests {
         try await stale.db.shutdown()
     }
 
+    @Test func anUncertainSendWithNoStatusIsSentAgainOnlyAfterTheBoundedWaitAndCounted() async throws {
+        let world = try await SendWorld.make(kind: .whatsapp)
+        let redis = try makeRedis()
+        let queue = uniqueQueueName("out")
+        let server = FakeMessagingServer()
+        try await server.run { port in
+            var outbound = OutboundSettings()
+            outbound.whatsappBaseURL = "http://127.0.0.1:\(port)"
+            outbound.secretBox = world.box
+            outbound.uncertainWait = .seconds(3)
+            let pipeline = Pipeline(db: world.db, queue: JobQueue(redis: redis), outbound: outbound)
+            let registry = JobRegistry()
+            pipeline.register(in: registry)
+            let log = CapturedLog()
+            let worker = QueueWorker(
+                redis: redis, registry: registry, options: fastWorkerOptions(queue: queue, concurrency: 1),
+                logger: Logger(label: "send") { _ in CapturingLogHandler(log: log) })
+            // A send that began and whose worker died: 'sending', and no status will ever come.
+            let message = try await SendMessage.store("are you there?", tenant: world.tenant, conversation: world.conversation, db: world.db)
+            try await world.db.withTenant(world.tenant) { conn in
+                try conn.execute("UPDATE messages SET send_state = 'sending', send_started_at = now() WHERE id = $1", [.uuid(message)])
+            }
+            let began = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                _ = try await pipeline.queue.enqueue(SendMessage(tenant: world.tenant, message: message), options: .init(queue: queue))
+                try await expectEventually(timeout: .seconds(15)) { try await world.row(message).state == "sent" }
+                worker.stop()
+                try await group.waitForAll()
+            }
+            #expect(ContinuousClock.now - began >= .milliseconds(2500), "not sent again before the wait ran out")
+            let resends = try await world.row(message).resends
+            #expect(server.all.count == 1 && resends == 1)
+            #expect(log.all.contains { $0.message == "sending again: no status arrived for an uncertain send" })
+        }
+        try await redis.shutdown()
+        try await world.db.shutdown()
+    }
+
     /// SIGKILL a worker right after the provider answered a send and before the job recorded it, again and again: the
     /// provider's status (carrying our reference) resolves each send, and no message is received twice. The full
     /// form (50 kills) runs with SWITCHBOARD_LONG_TESTS=1.

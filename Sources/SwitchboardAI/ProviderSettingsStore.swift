@@ -96,13 +96,17 @@ public struct ProviderSettingsStore: Sendable {
     public func accounts(tenant: UUID) async throws -> [Account] {
         try await db.withTenant(tenant) { conn in
             try conn.query(
-                "SELECT provider, api, base_url, sealed_key IS NOT NULL AS has_key, requests_per_minute FROM provider_accounts ORDER BY provider"
+                """
+                SELECT provider, api, base_url, sealed_key IS NOT NULL AS has_key, requests_per_minute, tokens_per_minute
+                FROM provider_accounts ORDER BY provider
+                """
             )
             .map { row in
                 Account(
                     provider: try row.decode("provider"), api: ProviderEndpoint.API(rawValue: try row.decode("api")) ?? .openAICompatible,
                     baseURL: try row.decode("base_url"), hasKey: try row.decode("has_key"),
-                    requestsPerMinute: Int(try row.decode("requests_per_minute", as: Int64.self)))
+                    requestsPerMinute: Int(try row.decode("requests_per_minute", as: Int64.self)),
+                    tokensPerMinute: (try row.decodeIfPresent("tokens_per_minute", as: Int64.self)).map(Int.init))
             }
         }
     }

@@ -165,6 +165,8 @@ struct TenantAITokenLimitTests {
             try await ProviderSettingsStore(db: db, secretBox: box).setAccount(
                 tenant: tenant, provider: "openai", api: .openAICompatible, baseURL: "http://127.0.0.1:\(port)", key: nil, requestsPerMinute: 600,
                 tokensPerMinute: 600)
+            let account = try #require(try await ProviderSettingsStore(db: db, secretBox: nil).accounts(tenant: tenant).first)
+            #expect(account.requestsPerMinute == 600 && account.tokensPerMinute == 600 && account.hasKey, "the key is kept when none is given")
             let redis = try makeRedis()
             let http = HTTPClient(poolSize: 2)
             let ai = TenantAI(

@@ -29,7 +29,9 @@ struct WorkerProcessTests {
     @Test func sigtermHandsARunningJobBackWithItsAttemptUnchangedAndExitsZero() async throws {
         let redis = try makeRedis()
         let queue = uniqueQueueName("term")
-        let id = try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Sleep(ms: 3000), options: .init(queue: queue))
+        // 10 s: still running when the 1 s grace ends however late the test sees it start (a 3 s job finished inside
+        // the grace once under load, and its data was gone).
+        let id = try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Sleep(ms: 10_000), options: .init(queue: queue))
         let worker = try startWorker(["--queues", queue, "--processes", "1", "--concurrency", "2", "--grace", "1s"])
         let inspector = QueueInspector(redis: redis)
         try await expectEventually { try await inspector.job(id, queue: queue)?.state == "active" }

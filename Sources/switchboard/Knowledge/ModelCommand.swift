@@ -61,39 +61,43 @@ struct ModelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let service = try Settings.fromEnvironment().embeddingService()
-            if let file, let out {
-                let texts =
-                    try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-                    .map(String.init)
-                    .reversed().drop(while: \.isEmpty).reversed() as [String]
-                let progress = TerminalProgress(label: "embedded lines")
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(texts.count * SentenceEncoder.dimension * 4)
-                for start in stride(from: 0, to: texts.count, by: 64) {
-                    for vector in try await service.embed(Array(texts[start..<min(texts.count, start + 64)])) {
-                        for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+            var texts: [String] = []
+            if let file {
+                guard let content = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw ValidationError("cannot read \(file) as UTF-8 text (does the file exist?)")
+                }
+                texts = content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).reversed().drop(while: \.isEmpty)
+                    .reversed()
+            }
+            // withEmbedder shuts the model's threads down on every path, errors included.
+            try await withEmbedder { service in
+                if let out {
+                    let progress = TerminalProgress(label: "embedded lines")
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(texts.count * SentenceEncoder.dimension * 4)
+                    for start in stride(from: 0, to: texts.count, by: 64) {
+                        for vector in try await service.embed(Array(texts[start..<min(texts.count, start + 64)])) {
+                            for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+                        }
+                        progress.update(min(texts.count, start + 64), texts.count)
                     }
-                    progress.update(min(texts.count, start + 64), texts.count)
+                    progress.finish()
+                    guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
+                        throw ValidationError("cannot write \(out)")
+                    }
+                    return print("\(texts.count) vectors of \(SentenceEncoder.dimension) float32 → \(out)")
                 }
-                progress.finish()
-                try await service.shutdown()
-                guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
-                    throw ValidationError("cannot write \(out)")
+                let text = text ?? ""
+                let vector = try await service.embed(text)
+                let ids = service.encoder.tokenizer.encode(text, maxTokens: SentenceEncoder.maxTokens)
+                struct Output: Encodable {
+                    let ids: [Int32]
+                    let vector: [Float]
                 }
-                return print("\(texts.count) vectors of \(SentenceEncoder.dimension) float32 → \(out)")
+                if json { return print(try jsonText(Output(ids: ids, vector: vector))) }
+                print("tokens (\(ids.count)): \(ids.map(String.init).joined(separator: " "))")
+                print("vector[0..<8]: \(vector.prefix(8).map { "\((Double($0) * 1e6).rounded() / 1e6)" }.joined(separator: " ")) …")
             }
-            let text = text ?? ""
-            let vector = try await service.embed(text)
-            let ids = service.encoder.tokenizer.encode(text, maxTokens: SentenceEncoder.maxTokens)
-            try await service.shutdown()
-            struct Output: Encodable {
-                let ids: [Int32]
-                let vector: [Float]
-            }
-            if json { return print(try jsonText(Output(ids: ids, vector: vector))) }
-            print("tokens (\(ids.count)): \(ids.map(String.init).joined(separator: " "))")
-            print("vector[0..<8]: \(vector.prefix(8).map { "\((Double($0) * 1e6).rounded() / 1e6)" }.joined(separator: " ")) …")
         }
     }
 

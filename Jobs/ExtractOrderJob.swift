@@ -91,20 +91,15 @@ struct ExtractOrderStage: PipelineStage {
             throw DoNotRetry("none of the turn's \(p.messages.count) messages is stored in conversation \(p.conversation)")
         }
         var existing = draft?.lines ?? []
-        var source = "text"
-        var currency: String?
-        for message in messages where message.type == "order" {
-            guard let media = message.media, let order = try? CatalogueOrder.decode(json: media) else { continue }
+        let catalogueOrders = messages.compactMap { $0.type == "order" ? $0.media.flatMap { try? CatalogueOrder.decode(json: $0) } : nil }
+        let source = catalogueOrders.isEmpty ? "text" : "catalog"
+        let currency = catalogueOrders.compactMap(\.currency).first
+        if !catalogueOrders.isEmpty {
             let index = try await pipeline.orders.catalog(tenant: p.tenant)
-            existing += order.lines(in: index)
-            currency = currency ?? order.currency
-            source = "catalog"
+            for order in catalogueOrders { existing += order.lines(in: index) }
         }
-        let texts =
-            messages.compactMap { $0.type == "order" ? nil : $0.text }.filter { !$0.isEmpty }
-            + messages.compactMap { $0.type == "order" ? $0.media.flatMap { try? CatalogueOrder.decode(json: $0) }?.text : nil }.filter {
-                !$0.isEmpty
-            }
+        // The customers' texts, then any note a catalogue order carries.
+        let texts = (messages.compactMap { $0.type == "order" ? nil : $0.text } + catalogueOrders.compactMap(\.text)).filter { !$0.isEmpty }
         var extraction = try await pipeline.orders.extract(tenant: p.tenant, messages: texts, amending: existing)
         if source == "catalog" {
             extraction = OrderExtraction(isOrder: true, lines: extraction.lines, unmatched: extraction.unmatched)

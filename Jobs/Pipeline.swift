@@ -58,9 +58,12 @@ public struct Pipeline: Sendable {
         self.orders = OrderExtractor(db: db, embedder: embedder)
         self.ai = ai
         self.outbound = outbound
-        self.http = http ?? HTTPClient(poolSize: 4)
+        self.http = http ?? Pipeline.defaultHTTP
         self.clock = clock
     }
+
+    /// The HTTP client of pipelines built without one: one per process, started when first used.
+    static let defaultHTTP = HTTPClient(poolSize: 4)
 
     /// Registers a handler for every stage in `registry`.
     public func register(in registry: JobRegistry) {

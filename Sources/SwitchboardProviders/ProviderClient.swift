@@ -159,8 +159,7 @@ public final class ProviderClient: Sendable {
                     switch error.code {
                     case .timedOut: .timedOut
                     case .cancelled: .cancelled
-                    case .connectionRefused, .hostNotFound, .tlsFailure: .unreachable
-                    default: .unreachable
+                    default: .unreachable  // refused, host not found, TLS, transport
                     }
                 if kind != .cancelled { breaker.record(endpoint.name, success: false) }
                 throw failure(model, nil, kind)

@@ -12,10 +12,12 @@ import SwitchboardRedis
 /// (``Pipeline/stages``).
 func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: EmbeddingService?, settings: Settings) -> JobRegistry {
     let registry = coreJobRegistry(redis: redis)
+    // One outbound HTTP client per worker process, for the model calls and the sends.
+    let http = HTTPClient(poolSize: 4)
     Pipeline(
         db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
-        intentOutOfScopeData: settings.intentOutOfScopeData, ai: makeTenantAI(db: db, redis: redis, settings: settings),
-        outbound: outboundSettings(settings)
+        intentOutOfScopeData: settings.intentOutOfScopeData, ai: makeTenantAI(db: db, redis: redis, http: http, settings: settings),
+        outbound: outboundSettings(settings), http: http
     ).register(in: registry)
     return registry
 }
@@ -40,7 +42,7 @@ private func coreJobRegistry(redis: RedisClient) -> JobRegistry {
 
 /// Tenants' hosted models for a worker: needs SWITCHBOARD_SECRET_KEY (to open provider keys) and the price table;
 /// without either the AI stages run on the embedded models only, and the worker says so once.
-func makeTenantAI(db: PostgresClient, redis: RedisClient, settings: Settings) -> TenantAI? {
+func makeTenantAI(db: PostgresClient, redis: RedisClient, http: HTTPClient, settings: Settings) -> TenantAI? {
     let logger = Logger(label: "switchboard.ai")
     guard let box = try? settings.secretBox() else {
         logger.info("no SWITCHBOARD_SECRET_KEY: hosted models are off in this worker, the embedded models serve every agent")
@@ -49,7 +51,7 @@ func makeTenantAI(db: PostgresClient, redis: RedisClient, settings: Settings) ->
     do {
         return TenantAI(
             settings: ProviderSettingsStore(db: db, secretBox: box), prices: try PriceTable.load(path: settings.pricesPath),
-            http: HTTPClient(poolSize: 4),
+            http: http,
             redis: redis, logger: logger)
     } catch {
         logger.warning("hosted models are off in this worker", metadata: ["reason": "\(error)"])

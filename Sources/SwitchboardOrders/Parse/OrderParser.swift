@@ -33,7 +33,7 @@ public struct OrderParser: Sendable {
     func parse(_ messages: [String], startingFrom existing: [DraftLine] = []) -> ParsedTurn {
         var state = TurnState(index: index, lines: existing)
         let reader = ClauseReader(index: index)
-        var pendingBare: [(Mention, Int)] = []
+        var pendingBare: [Mention] = []
         for message in messages {
             var stickyCorrection = false
             var stickyRestate = false
@@ -61,7 +61,7 @@ public struct OrderParser: Sendable {
             }
             // A product named with no quantity and no order word ("cilantro") is an item only in a turn that orders.
             if state.ordered {
-                for (mention, _) in pendingBare { state.set(mention, quantity: nil, reading: ClauseReading()) }
+                for mention in pendingBare { state.set(mention, quantity: nil, reading: ClauseReading()) }
                 pendingBare = []
             }
             if Self.splitsEvenly(message) { state.shareQuantity(from: linesBefore) }
@@ -202,7 +202,7 @@ extension OrderParser {
     /// The price of one `unit` of a product: its price when sold in that unit, else converted through its pack
     /// ("box=18kg" on a product sold by the kg: a box is 18 × the kg price; "box=2kg" on one sold by the box: a kg
     /// is half the box price). nil when neither applies.
-    static func unitPrice(_ product: CatalogProduct, unit: String) -> Int? {
+    public static func unitPrice(_ product: CatalogProduct, unit: String) -> Int? {
         guard let price = product.priceCents else { return nil }
         if unit == product.unit { return price }
         guard let pack = product.pack else { return nil }
@@ -212,9 +212,8 @@ extension OrderParser {
         let tokens = OrderTokenizer.tokenize(parts[1])
         guard let amount = tokens.first(where: { $0.kind == .number })?.value, amount > 0 else { return nil }
         let contentWord = tokens.first(where: { $0.kind == .word })?.text ?? product.unit
-        var contentUnit = OrderLexicon.units[contentWord]?.unit ?? contentWord
-        var contentAmount = amount * (OrderLexicon.units[contentWord]?.factor ?? 1)
-        if contentUnit == "kg", product.unit == "kg" || unit == "kg" { contentUnit = "kg" } else { contentAmount = amount }
+        let contentUnit = OrderLexicon.units[contentWord]?.unit ?? contentWord
+        let contentAmount = amount * (OrderLexicon.units[contentWord]?.factor ?? 1)
         if unit == packUnit, contentUnit == product.unit { return Int((Double(price) * contentAmount).rounded()) }
         if packUnit == product.unit, unit == contentUnit { return Int((Double(price) / contentAmount).rounded()) }
         return nil

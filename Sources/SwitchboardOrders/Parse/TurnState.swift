@@ -16,7 +16,7 @@ struct TurnState {
         self.lastTouched = lines.isEmpty ? nil : lines.count - 1
     }
 
-    mutating func apply(_ reading: ClauseReading, pendingBare: inout [(Mention, Int)]) {
+    mutating func apply(_ reading: ClauseReading, pendingBare: inout [Mention]) {
         for item in reading.unmatched {
             // A bare number before unknown words ("it's 123 main street") is an item only with a unit or an order word.
             // With no quantity at all ("y jengibre también") only beside lines already ordered.
@@ -52,7 +52,7 @@ struct TurnState {
                 set(mention, quantity: nil, reading: reading)
                 ordered = true
             } else if reading.bareItem {
-                pendingBare.append((mention, lines.count))
+                pendingBare.append(mention)
             }
         }
         // "send 2 boxes" after a question about a product: that product.

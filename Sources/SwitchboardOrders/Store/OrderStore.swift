@@ -134,47 +134,62 @@ public struct OrderStore: Sendable {
 
     /// An order with its lines and sources.
     public static func load(id: UUID, conn: PostgresConnection) throws -> StoredOrder? {
-        guard
-            let row = try conn.query(
-                """
-                SELECT id, tenant_id, conversation_id, status, requires_review, confidence::float8 AS confidence, is_valid, total, currency,
-                       warnings::text AS warnings, unmatched::text AS unmatched, source, version, created_at, updated_at, decided_at, decided_by
-                FROM orders WHERE id = $1
-                """, [.uuid(id)]
-            ).first
-        else { return nil }
-        let lines = try conn.query(
+        try load(ids: [id], conn: conn).first
+    }
+
+    /// Orders with their lines and sources, in the order of `ids` (missing ones left out): three queries however many.
+    static func load(ids: [UUID], conn: PostgresConnection) throws -> [StoredOrder] {
+        guard !ids.isEmpty else { return [] }
+        let idArray = PostgresValue.textArray(ids.map(\.uuidString))
+        var lines: [UUID: [OrderLine]] = [:]
+        for l in try conn.query(
             """
-            SELECT product_id, sku, name, customer_text, quantity, unit, unit_price, confidence::float8 AS confidence, match, candidates
-            FROM order_lines WHERE order_id = $1 ORDER BY position
-            """, [.uuid(id)]
-        ).map { l in
-            OrderLine(
-                sku: try l.decodeIfPresent("sku"), productID: try l.decodeIfPresent("product_id"), name: try l.decode("name"),
-                text: try l.decode("customer_text"), quantity: try l.decode("quantity"), unit: try l.decodeIfPresent("unit"),
-                unitPriceCents: try l.decodeIfPresent("unit_price", as: Double.self).map { Int(($0 * 100).rounded()) },
-                confidence: try l.decode("confidence"), match: MatchKind(rawValue: try l.decode("match")) ?? .exact,
-                candidates: try l.decode("candidates"))
+            SELECT order_id, product_id, sku, name, customer_text, quantity, unit, unit_price, confidence::float8 AS confidence, match, candidates
+            FROM order_lines WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, position
+            """, [idArray])
+        {
+            lines[try l.decode("order_id"), default: []].append(
+                OrderLine(
+                    sku: try l.decodeIfPresent("sku"), productID: try l.decodeIfPresent("product_id"), name: try l.decode("name"),
+                    text: try l.decode("customer_text"), quantity: try l.decode("quantity"), unit: try l.decodeIfPresent("unit"),
+                    unitPriceCents: try l.decodeIfPresent("unit_price", as: Double.self).map { Int(($0 * 100).rounded()) },
+                    confidence: try l.decode("confidence"), match: MatchKind(rawValue: try l.decode("match")) ?? .exact,
+                    candidates: try l.decode("candidates")))
         }
-        let sources = try conn.query(
-            "SELECT turn_key, message_ids::text[] AS message_ids, applied_at FROM order_sources WHERE order_id = $1 ORDER BY applied_at, turn_key",
-            [.uuid(id)]
-        ).map { s in
-            StoredOrder.Source(
-                turnKey: try s.decode("turn_key"), messageIDs: (try s.decode("message_ids", as: [String].self)).compactMap(UUID.init(uuidString:)),
-                appliedAt: try s.decode("applied_at"))
+        var sources: [UUID: [StoredOrder.Source]] = [:]
+        for s in try conn.query(
+            """
+            SELECT order_id, turn_key, message_ids::text[] AS message_ids, applied_at FROM order_sources
+            WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, applied_at, turn_key
+            """, [idArray])
+        {
+            sources[try s.decode("order_id"), default: []].append(
+                StoredOrder.Source(
+                    turnKey: try s.decode("turn_key"),
+                    messageIDs: (try s.decode("message_ids", as: [String].self)).compactMap(UUID.init(uuidString:)),
+                    appliedAt: try s.decode("applied_at")))
         }
-        return StoredOrder(
-            id: try row.decode("id"), tenantID: try row.decode("tenant_id"), conversationID: try row.decodeIfPresent("conversation_id"),
-            status: OrderStatus(rawValue: try row.decode("status")) ?? .review, requiresReview: try row.decode("requires_review"),
-            confidence: try row.decode("confidence"), isValid: try row.decode("is_valid"),
-            totalCents: Int((try row.decode("total", as: Double.self) * 100).rounded()), currency: try row.decodeIfPresent("currency"),
-            warnings: (try? JSONDecoder().decode([String].self, from: Data((try row.decode("warnings", as: String.self)).utf8))) ?? [],
-            unmatched: (try? JSONDecoder().decode([UnmatchedItem].self, from: Data((try row.decode("unmatched", as: String.self)).utf8))) ?? [],
-            source: try row.decode("source"), version: Int(try row.decode("version", as: Int64.self)), createdAt: try row.decode("created_at"),
-            updatedAt: try row.decode("updated_at"), decidedAt: try row.decodeIfPresent("decided_at"),
-            decidedBy: try row.decodeIfPresent("decided_by"),
-            lines: lines, sources: sources)
+        var orders: [UUID: StoredOrder] = [:]
+        for row in try conn.query(
+            """
+            SELECT id, tenant_id, conversation_id, status, requires_review, confidence::float8 AS confidence, is_valid, total, currency,
+                   warnings::text AS warnings, unmatched::text AS unmatched, source, version, created_at, updated_at, decided_at, decided_by
+            FROM orders WHERE id = ANY($1::uuid[])
+            """, [idArray])
+        {
+            let id: UUID = try row.decode("id")
+            orders[id] = StoredOrder(
+                id: id, tenantID: try row.decode("tenant_id"), conversationID: try row.decodeIfPresent("conversation_id"),
+                status: OrderStatus(rawValue: try row.decode("status")) ?? .review, requiresReview: try row.decode("requires_review"),
+                confidence: try row.decode("confidence"), isValid: try row.decode("is_valid"),
+                totalCents: Int((try row.decode("total", as: Double.self) * 100).rounded()), currency: try row.decodeIfPresent("currency"),
+                warnings: (try? JSONDecoder().decode([String].self, from: Data((try row.decode("warnings", as: String.self)).utf8))) ?? [],
+                unmatched: (try? JSONDecoder().decode([UnmatchedItem].self, from: Data((try row.decode("unmatched", as: String.self)).utf8))) ?? [],
+                source: try row.decode("source"), version: Int(try row.decode("version", as: Int64.self)), createdAt: try row.decode("created_at"),
+                updatedAt: try row.decode("updated_at"), decidedAt: try row.decodeIfPresent("decided_at"),
+                decidedBy: try row.decodeIfPresent("decided_by"), lines: lines[id] ?? [], sources: sources[id] ?? [])
+        }
+        return ids.compactMap { orders[$0] }
     }
 
     // MARK: A person's commands (operator access across tenants)
@@ -188,7 +203,7 @@ public struct OrderStore: Sendable {
                 ORDER BY created_at DESC, id LIMIT $3
                 """, [tenant.map(PostgresValue.uuid) ?? .null, status.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))]
             ).map { try $0.decode("id") }
-            return try ids.compactMap { try Self.load(id: $0, conn: conn) }
+            return try Self.load(ids: ids, conn: conn)
         }
     }
 

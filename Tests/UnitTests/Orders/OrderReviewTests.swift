@@ -16,6 +16,13 @@ struct OrderReviewTests {
         #expect(e.totalCents == 6000 + 1050)
     }
 
+    @Test func aPackInMillilitresConvertsToLitres() {
+        let syrup = CatalogProduct(sku: "SYRUP", name: "Syrup 750 ml", unit: "bottle", pack: "bottle=750 ml", priceCents: 600)
+        // A bottle holds 0.75 L, so a litre costs 6.00 / 0.75.
+        #expect(OrderParser.unitPrice(syrup, unit: "liter") == 800)
+        #expect(OrderParser.unitPrice(syrup, unit: "bottle") == 600)
+    }
+
     @Test func aClearOrderNeedsNoReview() {
         let e = parser.extract(["5 kg de tomate roma y 2 cajas de aguacate"])
         #expect(e.isOrder && e.lines.count == 2)

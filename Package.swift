@@ -138,6 +138,15 @@ let package = Package(
             "SwitchboardOrders",
             ["SwitchboardKnowledge", "SwitchboardEmbedding", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardJSON", logging]),
 
+        // MARK: Conversations — turns of a conversation, the reply / draft / handoff rules, the embedded reply writer, the
+        // timeline ops read.
+        library(
+            "SwitchboardConversations",
+            [
+                "SwitchboardUnderstanding", "SwitchboardKnowledge", "SwitchboardOrders", "SwitchboardPostgres", "SwitchboardStore", crypto,
+                logging,
+            ]),
+
         // MARK: A tenant's hosted models — provider accounts and keys, each agent's chain, usage, cost and budgets.
         library(
             "SwitchboardAI",
@@ -151,7 +160,8 @@ let package = Package(
             "Jobs",
             [
                 "SwitchboardStore", "SwitchboardQueue", "SwitchboardPostgres", "SwitchboardJSON", "SwitchboardKnowledge", "SwitchboardEmbedding",
-                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardAI", "SwitchboardProviders", "SwitchboardHTTP", logging,
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardAI", "SwitchboardProviders", "SwitchboardHTTP",
+                "SwitchboardConversations", crypto, logging,
             ],
             path: "Jobs"),
 
@@ -161,7 +171,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI",
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", "SwitchboardConversations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird,
                 logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
@@ -175,7 +185,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
                 "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders",
-                logging,
+                "SwitchboardConversations", logging,
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
@@ -185,7 +195,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
                 "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", hummingbird,
+                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", "SwitchboardConversations", hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@ public import Logging
 public import SwitchboardQueue
 import Crypto
 import SwitchboardOrders
+import SwitchboardConversations
 import SwitchboardPostgres
 import SwitchboardStore
 
@@ -21,12 +22,16 @@ public struct ExtractOrder: JobParameters, JobLogMetadata {
     public let messages: [UUID]
     /// Names the turn; by default derived from its messages, so the same messages are the same turn.
     public let turn: String
+    /// The pipeline's turn (`conversation_turns`) this extraction is for, if any: the result is stored on it and handed
+    /// to `decide-turn` (the join).
+    public let turnID: UUID?
 
-    public init(tenant: UUID, conversation: UUID, messages: [UUID], turn: String? = nil) {
+    public init(tenant: UUID, conversation: UUID, messages: [UUID], turn: String? = nil, turnID: UUID? = nil) {
         self.tenant = tenant
         self.conversation = conversation
         self.messages = messages
         self.turn = turn ?? Self.turnKey(messages)
+        self.turnID = turnID
     }
 
     /// "msgs:" and the SHA-256 of the sorted message ids.
@@ -56,10 +61,35 @@ struct ExtractOrderStage: PipelineStage {
         case notAnOrder
         case nothingMatched(unmatched: Int)
         case wrote(UUID, amended: Bool)
+
+        /// As stored on the turn (`order_outcome`).
+        var name: String {
+            switch self {
+            case .alreadyApplied: "already-applied"
+            case .notAnOrder: "not-an-order"
+            case .nothingMatched: "nothing-matched"
+            case .wrote: "wrote"
+            }
+        }
+
+        var order: UUID? {
+            switch self {
+            case .alreadyApplied(let id), .wrote(let id, _): id
+            case .notAnOrder, .nothingMatched: nil
+            }
+        }
     }
 
     func run(_ p: ExtractOrder, context: JobContext) async throws {
+        let started = Date()
         let outcome = try await extract(p, context: context)
+        if let turn = p.turnID {
+            try await pipeline.db.withTenant(p.tenant) { conn in
+                try TurnStore.saveOrder(outcome.order, outcome: outcome.name, turn: turn, conn: conn)
+                try TurnStore.recordStage("extract", StageRun(context, startedAt: started), turn: turn, conn: conn)
+            }
+            try context.setJoinResult(outcome.name)
+        }
         switch outcome {
         case .alreadyApplied(let id): context.logger.info("turn already applied", metadata: ["order": "\(id)"])
         case .notAnOrder: context.logger.info("turn is not an order")

@@ -4,23 +4,53 @@ import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardStore
 import SwitchboardJSON
+import SwitchboardConversations
 
 /// Stores one inbound message: customer and identities, the open conversation, the message. Idempotent: a re-run
 /// (a provider retry that slipped past the queue's unique key, or a worker that died after the commit) inserts
 /// nothing, because messages are unique per (tenant, channel, provider message id).
+///
+/// A stored inbound message that carries something to answer (text, a button or list reply, media, a catalogue order)
+/// enqueues `coalesce-turn` with its completion, debounced per conversation with collect: the burst's messages become
+/// one turn (``CoalesceTurn``).
 struct IngestMessageJob: PipelineStage {
     let db: PostgresClient
+    let settings: PipelineSettingsStore
+    let pipeline: Pipeline
 
-    init(_ pipeline: Pipeline) { db = pipeline.db }
+    init(_ pipeline: Pipeline) { (db, settings, self.pipeline) = (pipeline.db, pipeline.settings, pipeline) }
 
     /// What the job did, for logs and tests.
     enum Outcome: String, Sendable { case stored, duplicate }
 
+    /// Inbound message types that start or join a turn (reactions, system notices and unsupported types do not).
+    static let turnTypes: Set<String> = [
+        "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "order", "email",
+    ]
+
     func run(_ p: IngestMessage, context: JobContext) async throws {
-        _ = try await ingest(p, logger: context.logger)
+        let stored = try await ingest(p, logger: context.logger)
+        guard let message = stored.message, Self.turnTypes.contains(stored.type) else { return }
+        let s = try await settings.settings(tenant: p.tenant)
+        // A message that ends the burst by itself closes the window at once; the burst's earlier messages come with it.
+        let window: Duration = s.flushTypes.contains(stored.type) ? .milliseconds(1) : s.burstWindow
+        var options = pipeline.successorOptions()
+        options.debounce = DebounceOptions(
+            key: CoalesceTurn.debounceKey(tenant: p.tenant, conversation: stored.conversation), window: window, maxWait: s.burstMaxWait,
+            collect: true)
+        try context.enqueueOnSuccess(CoalesceTurn(tenant: p.tenant, conversation: stored.conversation, message: message), options: options)
     }
 
-    func ingest(_ p: IngestMessage, logger: Logger) async throws -> Outcome {
+    /// What ingest stored: the message (nil when it is already in a turn: a duplicate of an answered message), its
+    /// type and conversation.
+    struct Stored: Sendable {
+        var outcome: Outcome
+        var message: UUID?
+        var type: String
+        var conversation: UUID
+    }
+
+    func ingest(_ p: IngestMessage, logger: Logger) async throws -> Stored {
         let message: InboundMessage
         do {
             switch p.provider {
@@ -33,26 +63,35 @@ struct IngestMessageJob: PipelineStage {
         }
         let raw = try Self.rawJSON(p.event, provider: p.provider)
         let media = try message.media.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        let (outcome, conversation) = try await db.withTenant(p.tenant) { conn -> (Outcome, UUID) in
+        let (outcome, conversation, messageID) = try await db.withTenant(p.tenant) { conn -> (Outcome, UUID, UUID?) in
             let customer = try Self.customer(for: message, tenant: p.tenant, conn: conn)
             let at = message.sentAt ?? Date(timeIntervalSince1970: Double(p.receivedAtMs) / 1000)
             let conversation = try Self.openConversation(tenant: p.tenant, customer: customer, channel: p.channel, at: at, conn: conn)
-            let inserted = try conn.execute(
+            let inserted = try conn.query(
                 """
                 INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, media,
                                       reply_to_provider_id, raw, sent_at)
                 VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7, $8, $9, $10)
                 ON CONFLICT (tenant_id, channel_id, provider_message_id) DO NOTHING
+                RETURNING id
                 """,
                 [
                     .uuid(p.tenant), .uuid(p.channel), .uuid(conversation), .text(message.providerMessageID), .text(message.type),
                     message.text.map(PostgresValue.text) ?? .null, media.map(PostgresValue.jsonb) ?? .null,
                     message.replyTo.map(PostgresValue.text) ?? .null, .jsonb(raw), message.sentAt.map(PostgresValue.timestamp) ?? .null,
                 ])
-            return (inserted == 1 ? .stored : .duplicate, conversation)
+            if let id = try inserted.first?.decode("id", as: UUID.self) { return (.stored, conversation, id) }
+            // Stored before: by a run that crashed before its completion (its turn is still to come), or a provider's
+            // retry. Only a message that is in no turn yet goes on to coalescing.
+            let earlier = try conn.query(
+                "SELECT id, conversation_id, turn_id FROM messages WHERE tenant_id = $1 AND channel_id = $2 AND provider_message_id = $3",
+                [.uuid(p.tenant), .uuid(p.channel), .text(message.providerMessageID)]
+            ).first
+            guard let earlier, try earlier.decodeIfPresent("turn_id", as: UUID.self) == nil else { return (.duplicate, conversation, nil) }
+            return (.duplicate, try earlier.decode("conversation_id", as: UUID.self), try earlier.decode("id", as: UUID.self))
         }
         logger.info("message ingested", metadata: ["outcome": "\(outcome.rawValue)", "type": "\(message.type)", "conversation": "\(conversation)"])
-        return outcome
+        return Stored(outcome: outcome, message: messageID, type: message.type, conversation: conversation)
     }
 
     /// The customer owning any of the message's identities, created with all of them if none does. An advisory lock
@@ -94,7 +133,7 @@ struct IngestMessageJob: PipelineStage {
         let rows = try conn.query(
             """
             INSERT INTO conversations (tenant_id, customer_id, channel_id, last_activity_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (tenant_id, customer_id, channel_id) WHERE status = 'open'
+            ON CONFLICT (tenant_id, customer_id, channel_id) WHERE status IN ('open', 'handoff')
             DO UPDATE SET last_activity_at = greatest(conversations.last_activity_at, excluded.last_activity_at)
             RETURNING id
             """,

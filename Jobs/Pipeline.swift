@@ -5,6 +5,9 @@ public import SwitchboardEmbedding
 public import SwitchboardOrders
 public import SwitchboardAI
 public import SwitchboardHTTP
+public import SwitchboardConversations
+public import SwitchboardUnderstanding
+public import SwitchboardKnowledge
 
 /// The one place the pipeline's jobs are wired: it owns what the stages need (PostgreSQL, the producer queue, the
 /// clock; later the providers and models), registers every stage in a worker's registry, and is where the list of
@@ -15,11 +18,15 @@ public struct Pipeline: Sendable {
     /// Every stage, in the order a turn meets them. The only list: job names and types are derived from it.
     public static let stages: [any PipelineStage.Type] = [
         IngestMessageJob.self,
+        CoalesceTurnStage.self,
+        UnderstandTurnStage.self,
+        RetrieveContextStage.self,
+        ExtractOrderStage.self,
+        DecideTurnStage.self,
+        SendMessageStage.self,
         MessageStatusJob.self,
         KnowledgeEmbedStage.self,
         TrainIntentsStage.self,
-        ExtractOrderStage.self,
-        SendMessageStage.self,
         ProbeModelStage.self,  // ops and tests: a tenant's models through the AI path (ProbeModelJob.swift)
         FencedNoteStage.self,  // built-in, for tests and ops (DiagnosticStages.swift)
     ]
@@ -44,11 +51,27 @@ public struct Pipeline: Sendable {
     public let outbound: OutboundSettings
     /// Outbound HTTP for the stages that call providers directly (sends).
     public let http: HTTPClient
+    /// Tenants' pipeline knobs (burst window, confidence threshold, always-human intents), cached briefly.
+    public let settings: PipelineSettingsStore
+    /// Each tenant's intent model (its own, else the base one); nil in a worker without the base model.
+    public let intentModels: IntentModelCache?
+    /// Help-center retrieval; nil without the embedded model.
+    public let retriever: Retriever?
+    /// When set, the stages enqueue their successors on this queue instead of each type's own (tests run the whole
+    /// chain on a queue of their own; a small deployment may run everything on one queue).
+    public var successorQueue: String? = nil
+
+    /// Options for a stage's successor: the type's own, on ``successorQueue`` when one is set.
+    func successorOptions(_ options: JobOptions = JobOptions()) -> JobOptions {
+        var o = options
+        if let successorQueue { o.queue = successorQueue }
+        return o
+    }
 
     public init(
         db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, intentTrainingData: String? = nil,
-        intentOutOfScopeData: String? = nil, ai: TenantAI? = nil, outbound: OutboundSettings = OutboundSettings(), http: HTTPClient? = nil,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        intentOutOfScopeData: String? = nil, intentModel: IntentModel? = nil, ai: TenantAI? = nil, outbound: OutboundSettings = OutboundSettings(),
+        http: HTTPClient? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.db = db
         self.queue = queue
@@ -60,6 +83,9 @@ public struct Pipeline: Sendable {
         self.outbound = outbound
         self.http = http ?? Pipeline.defaultHTTP
         self.clock = clock
+        self.settings = PipelineSettingsStore(db: db)
+        self.intentModels = intentModel.map { IntentModelCache(store: IntentModelStore(db: db), base: $0) }
+        self.retriever = embedder.map { Retriever(store: KBStore(db: db), embedder: $0) }
     }
 
     /// The HTTP client of pipelines built without one: one per process, started when first used.

@@ -11,12 +11,14 @@ public enum PipelineJobName: String, Sendable, CaseIterable {
     case trainIntents = "train-intents"
     /// Merge a burst of a customer's messages into one conversational turn.
     case coalesceTurn = "coalesce-turn"
-    /// Classify the turn's intent.
-    case detectIntent = "detect-intent"
+    /// Understand the turn: intents, out-of-scope, sentiment, urgency, entities, language.
+    case understandTurn = "understand-turn"
     /// Retrieve passages from the tenant's knowledge base.
     case retrieveContext = "retrieve-context"
     /// Extract order lines against the tenant's catalogue.
     case extractOrder = "extract-order"
+    /// Decide the turn's answer: reply, draft for a person, or handoff.
+    case decideTurn = "decide-turn"
     /// Summarise a long conversation.
     case summarizeConversation = "summarize-conversation"
     /// Close conversations idle past their context window.

@@ -3,6 +3,7 @@ public import Logging
 public import SwitchboardQueue
 public import SwitchboardPostgres
 import SwitchboardProviders
+import SwitchboardConversations
 public import SwitchboardStore
 
 /// `send-message`: sends one outbound message (a row of `messages` that exists before the job, `send_state`
@@ -35,17 +36,20 @@ public struct SendMessage: JobParameters, JobLogMetadata {
     /// Stores an outbound text in a conversation, ready for this job (send_state 'queued', a fresh reference, which
     /// also stands in as the provider id until the provider gives its own). Returns the message id.
     public static func store(_ text: String, replyTo: String? = nil, tenant: UUID, conversation: UUID, db: PostgresClient) async throws -> UUID {
+        try await db.withTenant(tenant) { conn in try insert(text, replyTo: replyTo, tenant: tenant, conversation: conversation, conn: conn) }
+    }
+
+    /// ``store(_:replyTo:tenant:conversation:db:)`` in the caller's transaction.
+    public static func insert(_ text: String, replyTo: String? = nil, tenant: UUID, conversation: UUID, conn: PostgresConnection) throws -> UUID {
         let reference = "sb-\(UUID().uuidString.lowercased())"
-        return try await db.withTenant(tenant) { conn in
-            try conn.query(
-                """
-                INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, reply_to_provider_id,
-                                      raw, send_state, send_reference)
-                SELECT $1, channel_id, id, $2, 'outbound', 'text', $3, $4, '{}', 'queued', $2 FROM conversations WHERE id = $5
-                RETURNING id
-                """, [.uuid(tenant), .text(reference), .text(text), replyTo.map(PostgresValue.text) ?? .null, .uuid(conversation)]
-            ).first?.decode("id") ?? { throw DoNotRetry("no conversation \(conversation) for this tenant") }()
-        }
+        return try conn.query(
+            """
+            INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, reply_to_provider_id,
+                                  raw, send_state, send_reference)
+            SELECT $1, channel_id, id, $2, 'outbound', 'text', $3, $4, '{}', 'queued', $2 FROM conversations WHERE id = $5
+            RETURNING id
+            """, [.uuid(tenant), .text(reference), .text(text), replyTo.map(PostgresValue.text) ?? .null, .uuid(conversation)]
+        ).first?.decode("id") ?? { throw DoNotRetry("no conversation \(conversation) for this tenant") }()
     }
 }
 
@@ -84,11 +88,27 @@ struct SendMessageStage: PipelineStage {
     }
 
     /// What a run did, for logs and tests.
-    enum Outcome: String { case sent, alreadySent, resolvedByStatus }
+    enum Outcome: String { case sent, alreadySent, resolvedByStatus, superseded }
 
     func run(_ p: SendMessage, context: JobContext) async throws {
         let outcome = try await send(p, context: context)
         context.logger.info("outbound message \(outcome.rawValue)")
+    }
+
+    /// For the answer of a pipeline turn: whether the customer wrote after the turn; if so the message is marked
+    /// 'superseded' (and its turn too), fenced like every write of this job.
+    func supersededByNewerMessage(_ p: SendMessage, context: JobContext) async throws -> Bool {
+        try await pipeline.db.withTenant(p.tenant, fencedBy: context) { conn in
+            guard
+                let id = try conn.query("SELECT id FROM conversation_turns WHERE reply_message_id = $1", [.uuid(p.message)]).first?.decode(
+                    "id", as: UUID.self),
+                let turn = try TurnStore.load(id: id, conn: conn), turn.decision == .reply, try TurnStore.hasNewerInbound(than: turn, conn: conn)
+            else { return false }
+            try conn.execute("UPDATE messages SET send_state = 'superseded' WHERE id = $1 AND send_state = 'queued'", [.uuid(p.message)])
+            try conn.execute(
+                "UPDATE conversation_turns SET decision = 'superseded', reason = 'newer_message' WHERE id = $1", [.uuid(id)])
+            return true
+        }
     }
 
     func send(_ p: SendMessage, context: JobContext) async throws -> Outcome {
@@ -98,6 +118,7 @@ struct SendMessageStage: PipelineStage {
         switch row.state {
         case "sent": return .alreadySent
         case "failed": throw DoNotRetry("the message failed before; send a new one")
+        case "superseded": return .superseded
         case "sending", "uncertain":
             if row.statusSeen != nil {
                 try await markSentByStatus(p)
@@ -114,7 +135,10 @@ struct SendMessageStage: PipelineStage {
             context.logger.warning(
                 "sending again: no status arrived for an uncertain send",
                 metadata: ["waited": "\(Int(waited)) s", "reference": "\(row.reference)"])
-        default: break
+        default:
+            // The newer-message guard, right before sending: a turn's answer the customer wrote past is dropped (the
+            // next turn answers everything).
+            if try await supersededByNewerMessage(p, context: context) { return .superseded }
         }
         guard let box = settings.secretBox,
             let (channel, secrets) = try await ChannelDirectory(db: db, secretBox: box).channel(id: row.channel, tenant: p.tenant)

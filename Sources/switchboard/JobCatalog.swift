@@ -7,6 +7,7 @@ import SwitchboardHTTP
 import SwitchboardPostgres
 import SwitchboardQueue
 import SwitchboardRedis
+import SwitchboardUnderstanding
 
 /// Every job this build's workers run: the queue core's diagnostic and maintenance jobs and the pipeline's stages
 /// (``Pipeline/stages``).
@@ -14,9 +15,17 @@ func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: Embedding
     let registry = coreJobRegistry(redis: redis)
     // One outbound HTTP client per worker process, for the model calls and the sends.
     let http = HTTPClient(poolSize: 4)
+    // The base intent model understand-turn falls back to for tenants without their own.
+    let intentModel: IntentModel?
+    do { intentModel = try IntentModelFile.read(path: settings.intentModelPath) } catch {
+        Logger(label: "switchboard.worker").warning(
+            "no intent model: understand-turn jobs will fail until SWITCHBOARD_INTENT_MODEL names one", metadata: ["error": "\(error)"])
+        intentModel = nil
+    }
     Pipeline(
         db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
-        intentOutOfScopeData: settings.intentOutOfScopeData, ai: makeTenantAI(db: db, redis: redis, http: http, settings: settings),
+        intentOutOfScopeData: settings.intentOutOfScopeData, intentModel: intentModel,
+        ai: makeTenantAI(db: db, redis: redis, http: http, settings: settings),
         outbound: outboundSettings(settings), http: http
     ).register(in: registry)
     return registry

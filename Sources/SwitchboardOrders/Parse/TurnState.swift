@@ -51,6 +51,10 @@ struct TurnState {
             } else if reading.orderCue || reading.addition {
                 set(mention, quantity: nil, reading: reading)
                 ordered = true
+            } else if reading.bareItem, settlesAmbiguousLine(mention) {
+                // "the roma ones": the answer to which product an ambiguous line meant.
+                set(mention, quantity: nil, reading: reading)
+                ordered = true
             } else if reading.bareItem {
                 pendingBare.append(mention)
             }
@@ -160,6 +164,29 @@ struct TurnState {
             }
             lines[existing] = line
             lastTouched = existing
+        } else if case .product(let product) = resolved.target,
+            let vague = lines.firstIndex(where: { line in
+                guard case .ambiguous(_, let candidates) = line.target else { return false }
+                return candidates.contains(product) && (!line.quantityGiven || q == nil)
+            })
+        {
+            // One of an ambiguous line's candidates named later settles it: "tomatoes … 5 kg of roma" in one burst, or the
+            // answer "the roma ones" to the question about an open draft's line. The quantity written last wins.
+            var line = lines[vague]
+            line.target = resolved.target
+            line.match = resolved.match
+            line.text = mention.text
+            if q != nil {
+                line.quantity = value
+                line.quantityGiven = true
+            }
+            if explicit {
+                (line.unit, line.explicitUnit) = (unit, true)
+            } else if line.unit == nil || !line.explicitUnit {
+                line.unit = unit
+            }
+            lines[vague] = line
+            lastTouched = vague
         } else {
             lines.append(
                 DraftLine(
@@ -175,6 +202,15 @@ struct TurnState {
         case (.product(let x), .product(let y)): return x == y
         case (.ambiguous(let t1, let c1), .ambiguous(let t2, let c2)): return t1 == t2 || Set(c1) == Set(c2)
         default: return false
+        }
+    }
+
+    /// Whether the mention names one product that is a candidate of an ambiguous line.
+    func settlesAmbiguousLine(_ mention: Mention) -> Bool {
+        guard case .product(let product) = resolve(mention, unit: nil).target else { return false }
+        return lines.contains { line in
+            if case .ambiguous(_, let candidates) = line.target { return candidates.contains(product) }
+            return false
         }
     }
 

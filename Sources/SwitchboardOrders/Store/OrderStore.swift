@@ -138,7 +138,7 @@ public struct OrderStore: Sendable {
     }
 
     /// Orders with their lines and sources, in the order of `ids` (missing ones left out): three queries however many.
-    static func load(ids: [UUID], conn: PostgresConnection) throws -> [StoredOrder] {
+    public static func load(ids: [UUID], conn: PostgresConnection) throws -> [StoredOrder] {
         guard !ids.isEmpty else { return [] }
         let idArray = PostgresValue.textArray(ids.map(\.uuidString))
         var lines: [UUID: [OrderLine]] = [:]

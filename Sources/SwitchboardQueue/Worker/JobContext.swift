@@ -21,6 +21,9 @@ public struct JobContext: Sendable {
     /// When the soft timeout cancels this run (``JobParameters/timeout``): pass it as the deadline of outbound calls
     /// (`HTTPClient.Request.deadline`) so they end with the job instead of being cut off by it.
     public var deadline: ContinuousClock.Instant = .now + .seconds(300)
+    /// When the job became ready to run (ms since 1970, Redis clock): for a delayed or debounced job, its run time —
+    /// for a debounced one, the moment its burst's window closed.
+    public var readyAtMs: Int64 = 0
     /// For a job under a rate limit (``JobParameters/rateLimit``): when the limiter admitted it (µs, Redis clock).
     public var rateAdmittedAtMicros: Int64? = nil
     /// Carries `job.id`, `job.name`, `job.attempt` and `queue` metadata. Built on first use: setting four metadata

@@ -26,6 +26,7 @@ struct JobExecution: Sendable {
             id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts,
             fencingToken: Int64(job.token) ?? 0, lazyLogger: jobLogger, collectedJSON: job.collected)
         context.deadline = deadline
+        context.readyAtMs = job.readyAtMs
         var failure: (any Error)?
         if worker.state.withLock({ $0.handingBack }) { withUnsafeCurrentTask { $0?.cancel() } }
         if failure == nil, let limit = job.options.rate {

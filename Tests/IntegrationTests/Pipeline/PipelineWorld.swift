@@ -1,0 +1,128 @@
+import Foundation
+import Jobs
+import Logging
+import SwitchboardAI
+import SwitchboardConversations
+import SwitchboardJSON
+import SwitchboardKnowledge
+import SwitchboardPostgres
+@testable import SwitchboardQueue
+import SwitchboardRedis
+import SwitchboardStore
+import SwitchboardUnderstanding
+import Synchronization
+import Testing
+
+/// A tenant of the demo distributor (the catalogue and help center in scripts/demo-data), a WhatsApp channel whose
+/// sends go to a local fake Cloud API, and an in-process worker running every stage of the pipeline on a queue of its
+/// own, with short burst windows.
+struct PipelineWorld {
+    let db: PostgresClient
+    let redis: RedisClient
+    let box: SecretBox
+    let tenant: UUID
+    let channel: UUID
+    let queue: String
+
+    static let demoData = TestEnvironment.packageRoot.appendingPathComponent("scripts/demo-data")
+
+    static func make(_ label: String, settings: PipelineSettings = PipelineWorld.fastSettings) async throws -> PipelineWorld {
+        try await SharedSchema.shared.ensureMigrated()
+        let db = PostgresClient(url: try TestEnvironment.databaseURL(), maxConnections: 6)
+        let box = try SecretBox(base64Key: SecretBox.generateKey())
+        let tenant = try await TenantDirectory(db: db).createTenant(name: "\(label) \(UUID().uuidString.prefix(8))").id
+        let address = String(UInt64.random(in: 100_000_000...999_999_999))
+        let channel = try await ChannelDirectory(db: db, secretBox: box).addChannel(
+            tenant: tenant, kind: .whatsapp, address: address, secrets: ChannelSecrets(appSecret: "s", verifyToken: "v", accessToken: "EAAG-test")
+        ).id
+        let csv = try String(contentsOf: demoData.appendingPathComponent("catalog.csv"), encoding: .utf8)
+        _ = try await CatalogStore(db: db).importProducts(try CatalogReader.parse(csv, path: "catalog.csv"), tenant: tenant)
+        let kb = KBStore(db: db)
+        _ = try await kb.importEntries(try KBSourceReader.read(path: demoData.appendingPathComponent("kb").path), tenant: tenant)
+        try await KnowledgeEmbedder(store: kb, embedder: try sharedEmbedder.get()).embedPending(tenant: tenant)
+        try await PipelineSettingsStore(db: db).save(settings, tenant: tenant)
+        return PipelineWorld(db: db, redis: try makeRedis(), box: box, tenant: tenant, channel: channel, queue: uniqueQueueName("turns"))
+    }
+
+    /// Windows short enough for tests: 600 ms of quiet ends a burst, 4 s caps it.
+    static var fastSettings: PipelineSettings {
+        var s = PipelineSettings()
+        s.burstWindow = .milliseconds(600)
+        s.burstMaxWait = .seconds(4)
+        return s
+    }
+
+    /// Runs `body` with a worker running the pipeline (sends to `messaging`'s port).
+    func withWorker(messagingPort: Int, ai: TenantAI? = nil, _ body: () async throws -> Void) async throws {
+        var outbound = OutboundSettings()
+        outbound.whatsappBaseURL = "http://127.0.0.1:\(messagingPort)"
+        outbound.secretBox = box
+        var pipeline = Pipeline(
+            db: db, queue: JobQueue(redis: redis), embedder: try sharedEmbedder.get(),
+            intentModel: try IntentModelFile.read(path: TestEnvironment.packageRoot.appendingPathComponent("Models/intents/intents.sbm").path),
+            ai: ai,
+            outbound: outbound)
+        pipeline.successorQueue = queue
+        let registry = JobRegistry()
+        pipeline.register(in: registry)
+        let worker = QueueWorker(
+            redis: redis, registry: registry, options: fastWorkerOptions(queue: queue, concurrency: 8), logger: Logger(label: "turns"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            try await body()
+            worker.stop()
+            try await group.waitForAll()
+        }
+    }
+
+    /// A customer's WhatsApp text, as the webhook receiver enqueues it.
+    @discardableResult
+    func customerWrites(_ text: String, from phone: String, name: String = "Ana") async throws -> String {
+        let id = "wamid.\(UUID().uuidString)"
+        let event: JSONValue = .object([
+            "from": .string(phone), "id": .string(id), "timestamp": .string(String(Int(Date().timeIntervalSince1970))), "type": .string("text"),
+            "text": .object(["body": .string(text)]),
+        ])
+        let contact: JSONValue = .object(["profile": .object(["name": .string(name)]), "wa_id": .string(phone)])
+        _ = try await JobQueue(redis: redis).enqueue(
+            IngestMessage(
+                tenant: tenant, channel: channel, provider: .whatsapp, event: event, contact: contact,
+                receivedAtMs: Int64(Date().timeIntervalSince1970 * 1000)),
+            options: .init(queue: queue))
+        return id
+    }
+
+    /// The customer's conversation (once ingest stored it).
+    func conversation(of phone: String) async throws -> UUID? {
+        try await db.withTenant(tenant) { conn in
+            try conn.query(
+                """
+                SELECT c.id FROM conversations c JOIN customer_identities i ON i.customer_id = c.customer_id
+                WHERE i.value = $1 ORDER BY c.created_at DESC LIMIT 1
+                """, [.text(phone)]
+            ).first?.decode("id", as: UUID.self)
+        }
+    }
+
+    func timeline(of phone: String) async throws -> ConversationTimeline? {
+        guard let id = try await conversation(of: phone) else { return nil }
+        return try await ConversationStore(db: db).timeline(id: id)
+    }
+
+    /// Waits until the customer's conversation has `count` decided turns, and returns its timeline.
+    func decidedTurns(_ count: Int, of phone: String, timeout: Duration = .seconds(60)) async throws -> ConversationTimeline {
+        var last: ConversationTimeline?
+        try await expectEventually(timeout: timeout) {
+            last = try await timeline(of: phone)
+            return (last?.turns.filter { $0.decision != nil }.count ?? 0) >= count
+        }
+        return try #require(last)
+    }
+
+    func shutdown() async throws {
+        try await redis.shutdown()
+        try await db.shutdown()
+    }
+
+    static func phone() -> String { "1555\(Int.random(in: 1_000_000...9_999_999))" }
+}

@@ -103,39 +103,49 @@ struct DecideTurnStage: PipelineStage {
         let turn = snap.turn
         let unanswered = snap.unanswered.map(\.id)
         let stageStarted = started
-        let written = try await db.withTenant(p.tenant, fencedBy: context) { conn -> Outcome in
-            if let again = try TurnStore.load(id: p.turn, conn: conn), again.decision != nil { return .alreadyDecided }
-            if try TurnStore.hasNewerInbound(than: turn, conn: conn) {
-                try Self.markSuperseded(p.turn, conn: conn)
-                return .superseded
-            }
-            let reply = sends ? try SendMessage.insert(composed, tenant: p.tenant, conversation: p.conversation, conn: conn) : nil
-            try conn.execute(
-                """
-                UPDATE conversation_turns SET decision = $2, reason = $3, draft = $4, reply_message_id = $5, decided_at = now() WHERE id = $1
-                """,
-                [
-                    .uuid(p.turn), .text(decision.kind.rawValue), .text(decision.reason.rawValue),
-                    decision.kind == .draft ? .text(composed) : .null, reply.map(PostgresValue.uuid) ?? .null,
-                ])
-            if !unanswered.isEmpty {
-                try conn.execute(
-                    "UPDATE conversation_turns SET answered_by = $1 WHERE id = ANY($2::uuid[])",
-                    [.uuid(p.turn), .textArray(unanswered.map(\.uuidString))])
-            }
-            if decision.kind == .handoff {
+        await pipeline.testFault?.stall(.stallDecide, for: .seconds(5))
+        // The write runs to its end even if the job is cancelled meanwhile (a lost lease): the fence, checked in the
+        // transaction, is what refuses a stale holder, and a transaction is never cut in half.
+        let write = Task { [db] in
+            try await db.withTenant(p.tenant, fencedBy: context) { conn -> Outcome in
+                if let again = try TurnStore.load(id: p.turn, conn: conn), again.decision != nil { return .alreadyDecided }
+                if try TurnStore.hasNewerInbound(than: turn, conn: conn) {
+                    try Self.markSuperseded(p.turn, conn: conn)
+                    return .superseded
+                }
+                let reply = sends ? try SendMessage.insert(composed, tenant: p.tenant, conversation: p.conversation, conn: conn) : nil
                 try conn.execute(
                     """
-                    UPDATE conversations SET status = 'handoff', handoff_reason = $2, handoff_at = now(), low_confidence_streak = 0
-                    WHERE id = $1 AND status = 'open'
-                    """, [.uuid(p.conversation), .text(decision.reason.rawValue)])
-            } else if snap.status == "open" {
-                try conn.execute(
-                    "UPDATE conversations SET low_confidence_streak = CASE WHEN $2 THEN low_confidence_streak + 1 ELSE 0 END WHERE id = $1",
-                    [.uuid(p.conversation), .bool(decision.lowConfidence)])
+                    UPDATE conversation_turns SET decision = $2, reason = $3, draft = $4, reply_message_id = $5, decided_at = now() WHERE id = $1
+                    """,
+                    [
+                        .uuid(p.turn), .text(decision.kind.rawValue), .text(decision.reason.rawValue),
+                        decision.kind == .draft ? .text(composed) : .null, reply.map(PostgresValue.uuid) ?? .null,
+                    ])
+                if !unanswered.isEmpty {
+                    try conn.execute(
+                        "UPDATE conversation_turns SET answered_by = $1 WHERE id = ANY($2::uuid[])",
+                        [.uuid(p.turn), .textArray(unanswered.map(\.uuidString))])
+                }
+                if decision.kind == .handoff {
+                    try conn.execute(
+                        """
+                        UPDATE conversations SET status = 'handoff', handoff_reason = $2, handoff_at = now(), low_confidence_streak = 0
+                        WHERE id = $1 AND status = 'open'
+                        """, [.uuid(p.conversation), .text(decision.reason.rawValue)])
+                } else if snap.status == "open" {
+                    try conn.execute(
+                        "UPDATE conversations SET low_confidence_streak = CASE WHEN $2 THEN low_confidence_streak + 1 ELSE 0 END WHERE id = $1",
+                        [.uuid(p.conversation), .bool(decision.lowConfidence)])
+                }
+                try TurnStore.recordStage("decide", StageRun(context, startedAt: stageStarted), turn: p.turn, conn: conn)
+                return .decided(decision, reply: reply)
             }
-            try TurnStore.recordStage("decide", StageRun(context, startedAt: stageStarted), turn: p.turn, conn: conn)
-            return .decided(decision, reply: reply)
+        }
+        let written: Outcome
+        do { written = try await write.value } catch let stale as StaleFence {
+            context.logger.notice("decision refused: \(stale)")
+            throw DoNotRetry("\(stale)")
         }
         if case .decided(_, let reply?) = written {
             try context.enqueueOnSuccess(SendMessage(tenant: p.tenant, message: reply), options: pipeline.successorOptions())

@@ -60,6 +60,8 @@ public struct Pipeline: Sendable {
     /// When set, the stages enqueue their successors on this queue instead of each type's own (tests run the whole
     /// chain on a queue of their own; a small deployment may run everything on one queue).
     public var successorQueue: String? = nil
+    /// For tests (`SWITCHBOARD_TEST_FAULT`): a point where a stage stalls or the process dies once.
+    public var testFault: TestFault? = nil
 
     /// Options for a stage's successor: the type's own, on ``successorQueue`` when one is set.
     func successorOptions(_ options: JobOptions = JobOptions()) -> JobOptions {

@@ -22,12 +22,13 @@ func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: Embedding
             "no intent model: understand-turn jobs will fail until SWITCHBOARD_INTENT_MODEL names one", metadata: ["error": "\(error)"])
         intentModel = nil
     }
-    Pipeline(
+    var pipeline = Pipeline(
         db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
         intentOutOfScopeData: settings.intentOutOfScopeData, intentModel: intentModel,
         ai: makeTenantAI(db: db, redis: redis, http: http, settings: settings),
-        outbound: outboundSettings(settings), http: http
-    ).register(in: registry)
+        outbound: outboundSettings(settings), http: http)
+    pipeline.testFault = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_FAULT"].flatMap(TestFault.init)
+    pipeline.register(in: registry)
     return registry
 }
 

@@ -1,6 +1,6 @@
 import Glibc
 
-/// For tests: makes a worker process SIGKILL itself at one point of the successor relay, the first time it gets
+/// For tests: makes a worker process SIGKILL itself (or stall) at one point of the successor relay, the first time it gets
 /// there, so a test can prove that a crash between completing a job and relaying its successors neither loses nor
 /// doubles them. "Once" is a marker file created with O_EXCL: a restarted process finds it and carries on.
 /// `switchboard worker` reads it from `SWITCHBOARD_TEST_FAULT=<point>:<marker path>`.
@@ -16,6 +16,9 @@ public struct TestFault: Sendable {
         /// In `send-message`: after the provider answered a send, before the answer is recorded. The message went out
         /// and nothing says so but the provider.
         case afterSend = "after-send"
+        /// In `decide-turn`: after composing, before the fenced write, the process stalls (``stall(_:for:)``) instead
+        /// of dying, so a test can SIGSTOP it there past its lease.
+        case stallDecide = "stall-decide"
     }
 
     public let point: Point
@@ -27,6 +30,15 @@ public struct TestFault: Sendable {
         self.point = point
         self.marker = String(text[text.index(after: colon)...])
         guard !marker.isEmpty else { return nil }
+    }
+
+    /// Waits `duration` (cancellation does not cut it short) if `reached` is the fault's point and it has not fired yet.
+    public func stall(_ reached: Point, for duration: Duration) async {
+        guard reached == point else { return }
+        let fd = open(marker, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        guard fd >= 0 else { return }
+        close(fd)
+        await Task.detached { try? await Task.sleep(for: duration) }.value
     }
 
     /// SIGKILLs this process if `reached` is the fault's point and it has not fired yet.

@@ -119,6 +119,38 @@ struct PipelineWorld {
         return try #require(last)
     }
 
+    /// A conversation with one inbound message made into an understood turn, without a worker: for tests that run
+    /// `decide-turn` alone.
+    func understoodTurn(_ text: String, phone: String) async throws -> (conversation: UUID, turn: UUID) {
+        let (tenant, channel) = (self.tenant, self.channel)
+        let (conversation, message) = try await db.withTenant(tenant) { conn -> (UUID, UUID) in
+            let customer: UUID = try conn.query("INSERT INTO customers (tenant_id) VALUES ($1) RETURNING id", [.uuid(tenant)])[0].decode("id")
+            try conn.execute(
+                "INSERT INTO customer_identities (tenant_id, customer_id, kind, value) VALUES ($1, $2, 'wa_id', $3)",
+                [.uuid(tenant), .uuid(customer), .text(phone)])
+            let conversation: UUID = try conn.query(
+                "INSERT INTO conversations (tenant_id, customer_id, channel_id) VALUES ($1, $2, $3) RETURNING id",
+                [.uuid(tenant), .uuid(customer), .uuid(channel)])[0].decode("id")
+            let message: UUID = try conn.query(
+                """
+                INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, raw, sent_at)
+                VALUES ($1, $2, $3, $4, 'inbound', 'text', $5, '{}', now()) RETURNING id
+                """, [.uuid(tenant), .uuid(channel), .uuid(conversation), .text("wamid.\(UUID())"), .text(text)])[0].decode("id")
+            return (conversation, message)
+        }
+        let model = try IntentModelFile.read(path: TestEnvironment.packageRoot.appendingPathComponent("Models/intents/intents.sbm").path)
+        let understanding = try await TurnClassifier(model: model, embedder: try sharedEmbedder.get()).understand(text)
+        let turn = try await db.withTenant(tenant) { conn -> UUID in
+            guard
+                case .created(let turn) = try TurnStore.coalesce(
+                    tenant: tenant, conversation: conversation, burst: [message], closedAt: Date(), conn: conn)
+            else { throw TestFailure("the turn was not created") }
+            try TurnStore.saveUnderstanding(understanding, turn: turn.id, conn: conn)
+            return turn.id
+        }
+        return (conversation, turn)
+    }
+
     func shutdown() async throws {
         try await redis.shutdown()
         try await db.shutdown()

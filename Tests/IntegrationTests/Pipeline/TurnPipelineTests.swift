@@ -1,8 +1,13 @@
 import Foundation
 import Jobs
+import SwitchboardAI
 import SwitchboardConversations
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardProviders
 import SwitchboardPostgres
 import SwitchboardQueue
+import SwitchboardStore
 import Testing
 
 /// The turn pipeline end to end, in process: ingest → coalesce-turn → understand-turn → retrieve-context /
@@ -126,6 +131,144 @@ struct TurnPipelineTests {
                 #expect(timeline.conversation.status == "open")
                 #expect(timeline.turns[2].decision == "reply" && timeline.turns[2].reason == "answered")
             }
+        }
+        try await world.shutdown()
+    }
+
+    /// A customer who keeps writing past the max wait makes two turns; the first turn's answer, not yet composed when
+    /// the second burst started, is superseded, and only the second turn is answered. (The conversation's lock is held
+    /// by the test while the bursts arrive, so both decisions wait for it.)
+    @Test func aBurstSplitByTheMaxWaitMakesTwoTurnsAndTheFirstAnswerIsSuperseded() async throws {
+        var settings = PipelineSettings()
+        settings.burstWindow = .milliseconds(700)
+        settings.burstMaxWait = .milliseconds(1500)
+        let world = try await PipelineWorld.make("max wait", settings: settings)
+        let server = FakeMessagingServer()
+        let phone = PipelineWorld.phone()
+        let texts = [
+            "hola", "quiero pedir", "3 kg de zanahorias", "y 2 kg de limones", "también 1 caja de aguacate", "y una lechuga", "eso es todo",
+            "gracias",
+        ]
+        try await server.run { port in
+            try await world.withWorker(messagingPort: port) {
+                var sent: [String] = [try await world.customerWrites(texts[0], from: phone)]
+                var conversation: UUID?
+                try await expectEventually(timeout: .seconds(20)) {
+                    conversation = try await world.conversation(of: phone)
+                    return conversation != nil
+                }
+                let lock = try DistributedLock(redis: world.redis, key: "conversation:\(try #require(conversation))")
+                #expect(try await lock.acquire(owner: "test", ttl: .seconds(30)) != nil)
+                for text in texts.dropFirst() {
+                    try await Task.sleep(for: .milliseconds(350))
+                    sent.append(try await world.customerWrites(text, from: phone))
+                }
+                // Both turns made and understood while the lock is held; then the decisions may run.
+                try await expectEventually(timeout: .seconds(30)) {
+                    let turns = try await world.timeline(of: phone)?.turns ?? []
+                    return turns.count == 2 && turns.allSatisfy { !$0.intents.isEmpty || $0.stages["understand"] != nil }
+                }
+                _ = try await lock.release(owner: "test")
+                let timeline = try await world.decidedTurns(2, of: phone)
+                try await expectEventually(timeout: .seconds(20)) { server.all.count >= 1 }
+                try await Task.sleep(for: .seconds(1))
+                #expect(timeline.turns.count == 2, "the max wait split the burst")
+                // Every message is in exactly one turn, in the order sent.
+                #expect(timeline.turns.flatMap(\.providerMessageIDs) == sent)
+                #expect(timeline.turns[0].decision == "superseded" && timeline.turns[0].reason == "newer_message")
+                #expect(timeline.turns[0].reply == nil)
+                #expect(timeline.turns[1].decision == "reply")
+                #expect(server.all.count == 1, "one answer, for the second turn")
+            }
+        }
+        try await world.shutdown()
+    }
+
+    /// With a hosted reply model configured (a local server in OpenAI's shapes), the reply is the model's, asked with the
+    /// passages delimited as data; with the server down, the same conversation completes on the embedded writer.
+    @Test func aConfiguredModelWritesTheReplyAndTheEmbeddedWriterStandsInWhenItIsDown() async throws {
+        let world = try await PipelineWorld.make("hosted")
+        let messaging = FakeMessagingServer()
+        let provider = FakeProviderServer()
+        let store = ProviderSettingsStore(db: world.db, secretBox: world.box)
+        let prices = PriceTable(version: "test", models: ["openai:good": .init(input: 0.15, output: 0.60)])
+        let http = HTTPClient(poolSize: 2)
+        let ai = TenantAI(settings: store, prices: prices, http: http, redis: world.redis, timeout: .seconds(5))
+        try await store.setAccount(
+            tenant: world.tenant, provider: "openai", api: .openAICompatible, baseURL: "http://127.0.0.1:9", key: APIKey("sk-test-SECRET-KEY"),
+            requestsPerMinute: 600)
+        try await store.setModels(tenant: world.tenant, agent: .reply, model: ModelRef("openai:good")!, fallbacks: [])
+        let (first, second) = (PipelineWorld.phone(), PipelineWorld.phone())
+        try await messaging.run { port in
+            try await world.withWorker(messagingPort: port, ai: ai) {
+                try await provider.run { providerPort in
+                    try await store.setAccount(
+                        tenant: world.tenant, provider: "openai", api: .openAICompatible, baseURL: "http://127.0.0.1:\(providerPort)",
+                        key: APIKey("sk-test-SECRET-KEY"), requestsPerMinute: 600)
+                    try await world.customerWrites("how can I get a copy of my invoice?", from: first)
+                    let timeline = try await world.decidedTurns(1, of: first)
+                    #expect(timeline.turns[0].decision == "reply")
+                    #expect(timeline.turns[0].reply?.text == "From the hosted model: we email every invoice as a PDF.")
+                    let asked = try #require(provider.requests(model: "good").last)
+                    let prompt = asked.body["messages"]?.elements.compactMap { $0["content"]?.string }.joined(separator: "\n") ?? ""
+                    #expect(prompt.contains("<passage id=\"hn-invoices\"") && prompt.contains("never instructions"))
+                    #expect(timeline.aiCost.hostedCalls == 1 && timeline.aiCost.costMicroCents > 0)
+                }
+                // The provider is gone (its port closed): the embedded writer answers.
+                try await world.customerWrites("how can I get a copy of my invoice?", from: second)
+                let timeline = try await world.decidedTurns(1, of: second)
+                #expect(timeline.turns[0].decision == "reply")
+                #expect(timeline.turns[0].reply?.text?.contains("copy of any invoice") == true)
+                try await expectEventually(timeout: .seconds(20)) { messaging.all.count == 2 }
+            }
+        }
+        try await http.shutdown()
+        try await world.shutdown()
+    }
+
+    /// A worker process stalls in decide-turn after composing (the test fault `stall-decide`) and is SIGSTOPped there
+    /// past its lease; a second worker takes the job over and decides; the first, SIGCONTed, tries its write and is
+    /// refused by the conversation lock's fence: one decision, one outbound message.
+    @Test(.exclusive) func aStaleDecideTurnHoldersWriteIsRefused() async throws {
+        let world = try await PipelineWorld.make("stale decide")
+        let (conversation, turn) = try await world.understoodTurn("I want to talk to a human agent", phone: PipelineWorld.phone())
+        let queue = uniqueQueueName("decide-stop")
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(queue)").path
+        let first = try startWorkerProcess(
+            ["--queues", queue, "--processes", "1", "--concurrency", "2", "--lease", "2s"],
+            environment: ["SWITCHBOARD_TEST_FAULT": "stall-decide:\(marker)"])
+        let inspector = QueueInspector(redis: world.redis)
+        let id = try await JobQueue(redis: world.redis).enqueue(
+            DecideTurn(tenant: world.tenant, conversation: conversation, turn: turn), options: .init(queue: queue))
+        var holder: JobSnapshot?
+        try await expectEventually(timeout: .seconds(60)) {
+            holder = try await inspector.job(id, queue: queue)
+            return holder?.state == "active" && FileManager.default.fileExists(atPath: marker)
+        }
+        let child = try #require(try await inspector.workers().first { $0.id == holder?.leaseOwner }?.pid, "the holder's process")
+        kill(pid_t(child), SIGSTOP)
+        try await Task.sleep(for: .seconds(3))  // past the 2 s lease and the lock's TTL
+        let second = try startWorkerProcess(["--queues", queue, "--processes", "1", "--concurrency", "2", "--lease", "10s"])
+        func decided() async throws -> (decision: String?, replies: Int) {
+            try await world.db.withTenant(world.tenant) { conn in
+                let d = try conn.query("SELECT decision FROM conversation_turns WHERE id = $1", [.uuid(turn)])[0].decodeIfPresent(
+                    "decision", as: String.self)
+                let n: Int = try conn.query(
+                    "SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND direction = 'outbound'", [.uuid(conversation)])[0].decode(
+                        "n")
+                return (d, n)
+            }
+        }
+        try await expectEventually(timeout: .seconds(60)) { try await decided().decision != nil }
+        kill(pid_t(child), SIGCONT)
+        try await expectEventually(timeout: .seconds(30)) {
+            ((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "").contains("decision refused")
+        }
+        let after = try await decided()
+        #expect(after.decision == "handoff" && after.replies == 1, "one decision and one handoff notice: the stale holder wrote nothing")
+        for worker in [first, second] {
+            kill(worker.pid, SIGTERM)
+            #expect(await waitForChild(worker.pid) == 0)
         }
         try await world.shutdown()
     }

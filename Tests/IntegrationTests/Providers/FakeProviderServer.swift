@@ -9,7 +9,8 @@ import Synchronization
 
 /// A local server that answers as OpenAI-compatible APIs and Anthropic document it, with the behaviour chosen by the
 /// model named in the request: "good", "fenced", "bad" (wrong type), "out-of-range", "limited" (429, Retry-After: 2),
-/// "limited-once", "boom" (500), "flaky" (500 twice, then good), "denied" (401), "slow" (answers after 3 s).
+/// "limited-once", "boom" (500), "flaky" (500 twice, then good), "denied" (401), "slow" (answers after 3 s). A request
+/// for the "reply" schema is answered with ``reply``.
 final class FakeProviderServer: Sendable {
     struct Seen: Sendable {
         let path: String
@@ -25,6 +26,8 @@ final class FakeProviderServer: Sendable {
     func requests(model: String) -> [Seen] { requests.filter { $0.model == model } }
 
     static let answer = #"{"intent":"place_order","confidence":0.93}"#
+    /// What a reply agent (schema "reply") is answered.
+    static let reply = #"{"reply":"From the hosted model: we email every invoice as a PDF."}"#
 
     private func record(_ request: Request, body: ByteBuffer) -> (JSONValue, String, Int) {
         let json = (try? JSONValue.parse(Array(body.readableBytesView))) ?? .null
@@ -73,10 +76,11 @@ final class FakeProviderServer: Sendable {
         router.post("/v1/chat/completions") { request, _ -> Response in
             let (json, model, n) = self.record(request, body: try await request.body.collect(upTo: 1 << 20))
             if let trouble = try await self.trouble(model, attempt: n) { return trouble }
-            let probe = json["response_format"]?["json_schema"]?["name"]?.string == "probe"
+            let schema = json["response_format"]?["json_schema"]?["name"]?.string
             let content: String =
                 switch model {
-                case _ where probe: #"{"ok": true}"#
+                case _ where schema == "probe": #"{"ok": true}"#
+                case _ where schema == "reply": Self.reply
                 case "fenced": "```json\n\(Self.answer)\n```"
                 case "bad": #"{"intent": 5, "confidence": 0.5}"#
                 case "out-of-range": #"{"intent": "place_order", "confidence": 7}"#

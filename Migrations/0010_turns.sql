@@ -54,7 +54,7 @@ CREATE TABLE conversation_turns (
     -- For a superseded turn: the turn whose answer covered it.
     answered_by       uuid,
     decided_at        timestamptz,
-    -- Per stage: {job, attempt, started_at, finished_at, ms}.
+    -- Per stage: {job, attempt, startedAt, ms}.
     stages            jsonb NOT NULL DEFAULT '{}',
     created_at        timestamptz NOT NULL DEFAULT now(),
     UNIQUE (tenant_id, id),

@@ -4,11 +4,18 @@ import Glibc
 import SwitchboardQueue
 import SwitchboardRedis
 
-/// `switchboard bench`: enqueue and processing throughput, pickup latency, delayed jobs' lateness and Redis commands per
-/// job, on a private queue.
+/// `switchboard bench`: the queue's benchmark (the default) and the turn pipeline's.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "bench", abstract: "Benchmarks: the queue (default) and the turn pipeline.",
+        subcommands: [QueueBenchCommand.self, PipelineBenchCommand.self], defaultSubcommand: QueueBenchCommand.self)
+}
+
+/// `switchboard bench [queue]`: enqueue and processing throughput, pickup latency, delayed jobs' lateness and Redis
+/// commands per job, on a private queue.
+struct QueueBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
         abstract: "Measure enqueue and processing throughput, pickup latency, delayed jobs' lateness and Redis commands per job.",
         discussion: """
             Uses a private queue (bench-<random>) on REDIS_URL and starts `switchboard worker` processes itself.

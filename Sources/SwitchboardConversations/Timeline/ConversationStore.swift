@@ -90,6 +90,18 @@ public struct ConversationStore: Sendable {
         }
     }
 
+    /// The latest conversation of the tenant's customer with this address (a WhatsApp id, a phone, an email).
+    public func conversationID(tenant: UUID, customerAddress: String) async throws -> UUID? {
+        try await db.withTenant(tenant) { conn in
+            try conn.query(
+                """
+                SELECT c.id FROM conversations c JOIN customer_identities i ON i.customer_id = c.customer_id
+                WHERE i.value = $1 ORDER BY c.created_at DESC LIMIT 1
+                """, [.text(customerAddress)]
+            ).first?.decode("id", as: UUID.self)
+        }
+    }
+
     /// One turn and its conversation's tenant; nil when there is no such turn.
     public func turn(id: UUID) async throws -> (tenant: UUID, turn: ConversationTurn)? {
         try await db.withSystemAccess { conn -> (tenant: UUID, turn: ConversationTurn)? in

@@ -153,17 +153,17 @@ public enum TurnStore {
     }
 }
 
-/// How turns' JSON columns are written and read: ISO 8601 dates, sorted keys (the same value, the same text).
+/// How turns' JSON columns are written and read: dates as milliseconds since 1970, sorted keys (the same value, the same text).
 public enum TurnJSON {
     public static var encoder: JSONEncoder {
         let e = JSONEncoder()
-        e.dateEncodingStrategy = .iso8601
+        e.dateEncodingStrategy = .millisecondsSince1970
         e.outputFormatting = [.sortedKeys]
         return e
     }
     public static var decoder: JSONDecoder {
         let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
+        d.dateDecodingStrategy = .millisecondsSince1970
         return d
     }
 }

@@ -143,8 +143,8 @@ let package = Package(
         library(
             "SwitchboardConversations",
             [
-                "SwitchboardUnderstanding", "SwitchboardKnowledge", "SwitchboardOrders", "SwitchboardPostgres", "SwitchboardStore", crypto,
-                logging,
+                "SwitchboardUnderstanding", "SwitchboardKnowledge", "SwitchboardOrders", "SwitchboardEmbedding", "SwitchboardPostgres",
+                "SwitchboardStore", crypto, logging,
             ]),
 
         // MARK: A tenant's hosted models — provider accounts and keys, each agent's chain, usage, cost and budgets.

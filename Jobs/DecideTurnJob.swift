@@ -109,7 +109,7 @@ struct DecideTurnStage: PipelineStage {
         let write = Task { [db] in
             try await db.withTenant(p.tenant, fencedBy: context) { conn -> Outcome in
                 if let again = try TurnStore.load(id: p.turn, conn: conn), again.decision != nil { return .alreadyDecided }
-                if try TurnStore.hasNewerInbound(than: turn, conn: conn) {
+                if try TurnStore.hasNewerInbound(than: turn, tenant: p.tenant, conn: conn) {
                     try Self.markSuperseded(p.turn, conn: conn)
                     return .superseded
                 }
@@ -157,7 +157,9 @@ struct DecideTurnStage: PipelineStage {
     /// embedded writer as the last link; the embedded writer alone without hosted models. A handoff notice is fixed.
     func compose(_ inputs: ReplyInputs, p: DecideTurn, context: JobContext) async throws -> String {
         let embedded = ReplyComposer.compose(inputs)
-        guard let ai = pipeline.ai, inputs.decision.kind == .reply || inputs.decision.kind == .draft else { return embedded }
+        guard let ai = pipeline.ai, inputs.decision.kind == .reply || inputs.decision.kind == .draft,
+            try await ai.hasHostedModels(tenant: p.tenant, agent: .reply)
+        else { return embedded }
         let answer = try await ai.ask(
             tenant: p.tenant, agent: .reply, messages: ReplyPrompt.messages(inputs), as: ReplyPrompt.Output.self,
             run: CallRun(jobID: context.id, attempt: context.attempt, conversation: p.conversation), maxTokens: 400,
@@ -182,15 +184,14 @@ struct DecideTurnStage: PipelineStage {
         guard let turn = try TurnStore.load(id: p.turn, conn: conn), turn.conversationID == p.conversation,
             let conversation = try conn.query("SELECT status, low_confidence_streak FROM conversations WHERE id = $1", [.uuid(p.conversation)]).first
         else { return nil }
-        let unanswered = try TurnStore.turns(conversation: p.conversation, conn: conn).filter {
-            $0.decision == .superseded && $0.answeredBy == nil && $0.id != turn.id && $0.firstMessageAt <= turn.firstMessageAt
-        }
+        let unanswered = try TurnStore.unanswered(before: turn, tenant: p.tenant, conn: conn)
         let replyState = try turn.replyMessageID.flatMap {
             try conn.query("SELECT send_state FROM messages WHERE id = $1", [.uuid($0)]).first?.decodeIfPresent("send_state", as: String.self)
         }
         return Snapshot(
             turn: turn, status: try conversation.decode("status"), streak: try conversation.decode("low_confidence_streak"),
             order: try turn.orderID.flatMap { try OrderStore.load(id: $0, conn: conn) }, unanswered: unanswered,
-            newer: try TurnStore.hasNewerInbound(than: turn, conn: conn), replyState: replyState, settings: try PipelineSettingsStore.load(conn))
+            newer: try TurnStore.hasNewerInbound(than: turn, tenant: p.tenant, conn: conn), replyState: replyState,
+            settings: try PipelineSettingsStore.load(conn))
     }
 }

@@ -23,9 +23,10 @@ struct RetrieveContextStage: PipelineStage {
     func run(_ p: RetrieveContext, context: JobContext) async throws {
         let started = Date()
         let db = pipeline.db
-        guard let turn = try await db.withTenant(p.tenant, { conn in try TurnStore.load(id: p.turn, conn: conn) }) else {
-            throw DoNotRetry("no turn \(p.turn) for this tenant")
+        let (found, stored) = try await db.withTenant(p.tenant) { conn in
+            (try TurnStore.load(id: p.turn, conn: conn), try TurnStore.queryVectors(turn: p.turn, conn: conn))
         }
+        guard let turn = found else { throw DoNotRetry("no turn \(p.turn) for this tenant") }
         if let stored = turn.retrieval {
             try context.setJoinResult(stored.count)
             return
@@ -33,8 +34,9 @@ struct RetrieveContextStage: PipelineStage {
         guard let retriever = pipeline.retriever, let understanding = turn.understanding else {
             throw DoNotRetry("retrieve-context needs the turn's understanding and a worker with the embedded model")
         }
-        let queries = Self.queries(understanding, text: turn.text)
-        let vectors = try await retriever.embedder.embed(queries.map(Retriever.searchText))
+        let queries = DecisionRules.retrievalQueries(understanding, text: turn.text)
+        // understand-turn stored the queries' vectors (it had most of them already); embed only without them.
+        let vectors = stored.count == queries.count ? stored : try await retriever.embedder.embed(queries.map(Retriever.searchText))
         var passages: [TurnPassage] = []
         for (query, vector) in zip(queries, vectors) {
             let found = try await retriever.search(tenant: p.tenant, query: query, k: Self.perQuery, vector: vector)
@@ -54,17 +56,5 @@ struct RetrieveContextStage: PipelineStage {
         }
         context.logger.info("passages retrieved", metadata: ["queries": "\(queries.count)", "passages": "\(kept.count)"])
         try context.setJoinResult(kept.count)
-    }
-
-    /// The turn's question parts (the segments whose intent needs the help center), or the whole text when the model
-    /// split nothing out.
-    static func queries(_ u: TurnUnderstanding, text: String) -> [String] {
-        var out: [String] = []
-        for intent in u.intents where DecisionRules.needsRetrieval(intentOnly: intent) {
-            guard u.parts.indices.contains(intent.segment) else { continue }
-            let segment = u.parts[intent.segment].segment.text
-            if !out.contains(segment) { out.append(segment) }
-        }
-        return out.isEmpty ? [String(text.prefix(2000))] : out
     }
 }

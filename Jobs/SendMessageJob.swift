@@ -102,7 +102,8 @@ struct SendMessageStage: PipelineStage {
             guard
                 let id = try conn.query("SELECT id FROM conversation_turns WHERE reply_message_id = $1", [.uuid(p.message)]).first?.decode(
                     "id", as: UUID.self),
-                let turn = try TurnStore.load(id: id, conn: conn), turn.decision == .reply, try TurnStore.hasNewerInbound(than: turn, conn: conn)
+                let turn = try TurnStore.load(id: id, conn: conn), turn.decision == .reply,
+                try TurnStore.hasNewerInbound(than: turn, tenant: p.tenant, conn: conn)
             else { return false }
             try conn.execute("UPDATE messages SET send_state = 'superseded' WHERE id = $1 AND send_state = 'queued'", [.uuid(p.message)])
             try conn.execute(

@@ -6,6 +6,8 @@ import SwitchboardOrders
 import SwitchboardPostgres
 import SwitchboardStore
 import SwitchboardUnderstanding
+import SwitchboardKnowledge
+import SwitchboardEmbedding
 
 /// `understand-turn`: what the turn says — intents (several per turn), confidence, out-of-scope, sentiment, urgency,
 /// entities, language — with the tenant's intent model (its own when trained, else the base model). Stored on the turn.
@@ -20,7 +22,7 @@ struct UnderstandTurnStage: PipelineStage {
         let started = Date()
         let db = pipeline.db
         let (turn, hasDraft) = try await db.withTenant(p.tenant) { conn -> (ConversationTurn?, Bool) in
-            (try TurnStore.load(id: p.turn, conn: conn), try OrderStore.openDraft(conversation: p.conversation, conn: conn) != nil)
+            (try TurnStore.load(id: p.turn, conn: conn), try OrderStore.hasOpenDraft(tenant: p.tenant, conversation: p.conversation, conn: conn))
         }
         guard let turn else { throw DoNotRetry("no turn \(p.turn) for this tenant") }
         var understanding = turn.understanding
@@ -30,10 +32,22 @@ struct UnderstandTurnStage: PipelineStage {
             }
             let (model, threshold) = try await models.model(tenant: p.tenant)
             let classifier = TurnClassifier(model: model, embedder: embedder, outOfScopeThreshold: threshold)
-            let understood = try await classifier.understand(turn.text, burstSize: turn.messageIDs.count)
+            let (understood, embedded) = try await classifier.understandWithVectors(turn.text, burstSize: turn.messageIDs.count)
             understanding = understood
+            // The vectors retrieve-context will search with: the parts' own where the search text is the part's text,
+            // the rest embedded now in one call.
+            var queryVectors: [[Float]] = []
+            if DecisionRules.needsRetrieval(understood) {
+                let queries = DecisionRules.retrievalQueries(understood, text: turn.text).map(Retriever.searchText)
+                let missing = queries.filter { embedded[$0] == nil }
+                let more = missing.isEmpty ? [] : try await embedder.embed(missing)
+                let extra = Dictionary(zip(missing, more), uniquingKeysWith: { a, _ in a })
+                queryVectors = queries.compactMap { embedded[$0] ?? extra[$0] }
+            }
+            let vectors = queryVectors
             try await db.withTenant(p.tenant) { conn in
                 try TurnStore.saveUnderstanding(understood, turn: p.turn, conn: conn)
+                if !vectors.isEmpty { try TurnStore.saveQueryVectors(vectors, turn: p.turn, conn: conn) }
                 try TurnStore.recordStage("understand", StageRun(context, startedAt: started), turn: p.turn, conn: conn)
             }
         }

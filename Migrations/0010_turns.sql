@@ -44,6 +44,8 @@ CREATE TABLE conversation_turns (
     -- When the burst's window closed (coalesce-turn ran): latencies count from here.
     window_closed_at  timestamptz NOT NULL,
     understanding     jsonb,
+    -- The sentence vectors retrieve-context searches with (float32 little-endian, 384 per query), from understand-turn.
+    query_vectors     bytea,
     retrieval         jsonb,
     order_id          uuid,
     order_outcome     text,

@@ -67,6 +67,18 @@ public final class TenantAI: Sendable {
         self.logger = logger
     }
 
+    private let hostedAgents = Mutex<[UUID: (agents: Set<AgentKind>, at: ContinuousClock.Instant)]>([:])
+
+    /// Whether the tenant has hosted models for `agent` (read at most every 10 seconds per tenant): a stage whose
+    /// tenant has none uses its embedded path directly, with no call to record.
+    public func hasHostedModels(tenant: UUID, agent: AgentKind) async throws -> Bool {
+        let now = ContinuousClock.now
+        if let cached = hostedAgents.withLock({ $0[tenant] }), now - cached.at < .seconds(10) { return cached.agents.contains(agent) }
+        let agents = Set(try await settings.models(tenant: tenant).map(\.agent))
+        hostedAgents.withLock { $0[tenant] = (agents, now) }
+        return agents.contains(agent)
+    }
+
     /// Asks the tenant's `agent` models for a `T`, falling back down the chain to `embedded`.
     /// - Throws: `RetryLater` when a provider or its rate limit says to wait (the job runs again then);
     ///   ``AIError/budgetBlocked(spentCents:budgetCents:)`` when the budget is spent under the `block` policy.

@@ -38,10 +38,10 @@ public struct TurnOrder: Sendable {
 /// 1. a conversation a person has taken over gets a draft for that person;
 /// 2. handoff: the customer asks for a person; a complaint said with negative sentiment; a payment problem; nothing in
 ///    scope (and no order); an intent on the tenant's always-human list;
-/// 3. an order whose lines were understood is answered (a confirmation, asking about ambiguous lines); an order the
-///    catalogue could not make sense of is drafted for a person;
+/// 3. an order the catalogue could not make sense of is drafted for a person;
 /// 4. a turn understood below the tenant's threshold is drafted for a person, and the second such turn in a row hands
-///    off; a question no help-center passage answers is drafted;
+///    off; an order whose lines were understood is answered (a confirmation, asking about ambiguous lines); a question
+///    no help-center passage answers is drafted;
 /// 5. otherwise the turn is answered.
 public enum DecisionRules {
     /// Intents the order stage answers (not counted against the confidence bar when the order was understood).
@@ -60,6 +60,8 @@ public enum DecisionRules {
         if names.contains("payment_issue") { return TurnDecision(.handoff, .paymentProblem) }
         if u.outOfScope, !orderUnderstood { return TurnDecision(.handoff, .outOfScope) }
         if !names.isDisjoint(with: input.settings.alwaysHuman) { return TurnDecision(.handoff, .alwaysHuman) }
+        let orderAsked = !names.isDisjoint(with: orderIntents) || u.intents.contains { $0.source == .orderLines }
+        if orderAsked, !orderUnderstood { return TurnDecision(.draft, .orderUnclear) }
         // The confidence bar: every intent the turn is answered on. When the order stage understood the turn, its order
         // intents are answered by the order, and the model's unsure guesses beside them are what the order explains.
         let threshold = input.settings.confidenceThreshold
@@ -73,8 +75,6 @@ public enum DecisionRules {
             if input.lowConfidenceStreak + 1 >= 2 { return TurnDecision(.handoff, .repeatedLowConfidence, lowConfidence: true) }
             return TurnDecision(.draft, .lowConfidence, lowConfidence: true)
         }
-        let orderAsked = !names.isDisjoint(with: orderIntents) || u.intents.contains { $0.source == .orderLines }
-        if orderAsked, !orderUnderstood { return TurnDecision(.draft, .orderUnclear) }
         // An invalid reading (low confidence) that is not a question the customer can answer goes to a person; an
         // ambiguous line is asked about in the reply instead.
         if let stored = order?.order, orderUnderstood, !stored.isValid, !stored.lines.contains(where: \.isAmbiguous) {
@@ -100,5 +100,17 @@ public enum DecisionRules {
     /// Whether the turn may be (or change) an order: an order intent, order lines in its text, or an open draft.
     public static func needsOrder(_ u: TurnUnderstanding, hasOpenDraft: Bool) -> Bool {
         hasOpenDraft || u.intents.contains { orderIntents.contains($0.name) || $0.source == .orderLines }
+    }
+
+    /// The texts `retrieve-context` searches for a turn: each part an intent needing the help center came from, or the
+    /// whole text when no part stands out.
+    public static func retrievalQueries(_ u: TurnUnderstanding, text: String) -> [String] {
+        var out: [String] = []
+        for intent in u.intents where needsRetrieval(intentOnly: intent) {
+            guard u.parts.indices.contains(intent.segment) else { continue }
+            let segment = u.parts[intent.segment].segment.text
+            if !out.contains(segment) { out.append(segment) }
+        }
+        return out.isEmpty ? [String(text.prefix(2000))] : out
     }
 }

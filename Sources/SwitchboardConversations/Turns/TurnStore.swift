@@ -3,6 +3,8 @@ public import FoundationEssentials
 public import SwitchboardPostgres
 public import SwitchboardUnderstanding
 import SwitchboardStore
+import SwitchboardKnowledge
+import SwitchboardEmbedding
 
 /// The turns of conversations in PostgreSQL. Every function runs in the caller's transaction, under the tenant's scope.
 public enum TurnStore {
@@ -127,6 +129,22 @@ public enum TurnStore {
         try conn.execute("UPDATE conversation_turns SET understanding = $2::jsonb WHERE id = $1", [.uuid(turn), .text(value)])
     }
 
+    /// The sentence vectors of the turn's retrieval queries (``DecisionRules/retrievalQueries(_:text:)``), in order.
+    public static func saveQueryVectors(_ vectors: [[Float]], turn: UUID, conn: PostgresConnection) throws {
+        try conn.execute(
+            "UPDATE conversation_turns SET query_vectors = $2 WHERE id = $1", [.uuid(turn), .bytea(vectors.flatMap(EmbeddingCodec.encode))])
+    }
+
+    /// The vectors ``saveQueryVectors(_:turn:conn:)`` stored; empty when none.
+    public static func queryVectors(turn: UUID, conn: PostgresConnection) throws -> [[Float]] {
+        guard
+            let bytes = try conn.query("SELECT query_vectors FROM conversation_turns WHERE id = $1", [.uuid(turn)]).first?
+                .decodeIfPresent("query_vectors", as: PostgresBytes.self)?.bytes,
+            let floats = EmbeddingCodec.decode(bytes), floats.count % SentenceEncoder.dimension == 0
+        else { return [] }
+        return stride(from: 0, to: floats.count, by: SentenceEncoder.dimension).map { Array(floats[$0..<$0 + SentenceEncoder.dimension]) }
+    }
+
     public static func saveRetrieval(_ passages: [TurnPassage], turn: UUID, conn: PostgresConnection) throws {
         let value = String(decoding: try TurnJSON.encoder.encode(passages), as: UTF8.self)
         try conn.execute("UPDATE conversation_turns SET retrieval = $2::jsonb WHERE id = $1", [.uuid(turn), .text(value)])
@@ -140,16 +158,30 @@ public enum TurnStore {
 
     /// Whether the customer wrote again after the turn's last message (an inbound message of the conversation, not in
     /// the turn, stored after the turn's latest one): the turn's answer would then be out of date.
-    public static func hasNewerInbound(than turn: ConversationTurn, conn: PostgresConnection) throws -> Bool {
+    public static func hasNewerInbound(than turn: ConversationTurn, tenant: UUID, conn: PostgresConnection) throws -> Bool {
+        // The tenant in the predicate: the row-level policy's OR cannot narrow an index scan, this can.
         try conn.query(
             """
             SELECT EXISTS (
                 SELECT 1 FROM messages m
-                WHERE m.conversation_id = $1 AND m.direction = 'inbound' AND NOT (m.id = ANY($2::uuid[]))
+                WHERE m.tenant_id = $3 AND m.conversation_id = $1 AND m.direction = 'inbound' AND NOT (m.id = ANY($2::uuid[]))
                   AND m.created_at > (SELECT max(created_at) FROM messages WHERE id = ANY($2::uuid[]))
             ) AS newer
-            """, [.uuid(turn.conversationID), .textArray(turn.messageIDs.map(\.uuidString))]
+            """, [.uuid(turn.conversationID), .textArray(turn.messageIDs.map(\.uuidString)), .uuid(tenant)]
         ).first?.decode("newer", as: Bool.self) ?? false
+    }
+
+    /// The conversation's turns before `turn` that were superseded and are not answered yet (the next answer covers
+    /// them), oldest first.
+    public static func unanswered(before turn: ConversationTurn, tenant: UUID, conn: PostgresConnection) throws -> [ConversationTurn] {
+        try conn.query(
+            """
+            SELECT \(columns) FROM conversation_turns
+            WHERE tenant_id = $1 AND conversation_id = $2 AND decision = 'superseded' AND answered_by IS NULL AND id <> $3
+              AND first_message_at <= $4
+            ORDER BY first_message_at, created_at, id
+            """, [.uuid(tenant), .uuid(turn.conversationID), .uuid(turn.id), .timestamp(turn.firstMessageAt)]
+        ).map(decode)
     }
 }
 

@@ -41,6 +41,14 @@ public struct OrderStore: Sendable {
         try conn.query("SELECT order_id FROM order_sources WHERE turn_key = $1", [.text(turnKey)]).first?.decode("order_id")
     }
 
+    /// Whether the conversation has an open draft (one indexed lookup; ``openDraft(conversation:conn:lock:)`` loads it).
+    public static func hasOpenDraft(tenant: UUID, conversation: UUID, conn: PostgresConnection) throws -> Bool {
+        try conn.query(
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1 AND conversation_id = $2 AND status IN ('PENDING', 'REVIEW')) AS open",
+            [.uuid(tenant), .uuid(conversation)]
+        ).first?.decode("open", as: Bool.self) ?? false
+    }
+
     /// The conversation's open draft (PENDING or REVIEW), locked for update when `lock`.
     public static func openDraft(conversation: UUID, conn: PostgresConnection, lock: Bool = false) throws -> StoredOrder? {
         let rows = try conn.query(

@@ -29,6 +29,14 @@ public struct TurnClassifier: Sendable {
 
     /// Understands `text`; `burstSize` is how many messages the turn merged (a burst of several raises urgency).
     public func understand(_ text: String, burstSize: Int = 1) async throws -> TurnUnderstanding {
+        try await understandWithVectors(text, burstSize: burstSize).understanding
+    }
+
+    /// ``understand(_:burstSize:)``, and the sentence vector of every text it embedded (each part's segment, keyed by
+    /// its text): a later stage searching with a part's text need not embed it again.
+    public func understandWithVectors(_ text: String, burstSize: Int = 1) async throws -> (
+        understanding: TurnUnderstanding, vectors: [String: [Float]]
+    ) {
         let started = ContinuousClock.now
         let modelText =
             text.unicodeScalars.count > maximumModelText
@@ -91,13 +99,16 @@ public struct TurnClassifier: Sendable {
         let finished = ContinuousClock.now
         let best = parts.compactMap { $0.top.first?.confidence }.max() ?? 0
         let nearest = parts.map(\.similarity).max() ?? 0
-        return TurnUnderstanding(
+        var embedded: [String: [Float]] = [:]
+        for (t, v) in zip(texts, vectors) { embedded[t] = v }
+        let understanding = TurnUnderstanding(
             intents: intents, outOfScope: intents.isEmpty, confidence: rounded(best), similarity: nearest,
             outOfScopeThreshold: rounded(Double(threshold)),
             sentiment: sentiment, urgency: urgency, entities: found, language: language, parts: parts,
             timings: .init(
                 embeddingMs: milliseconds(embedding), headsMs: milliseconds((finished - started) - embedding),
                 totalMs: milliseconds(finished - started)))
+        return (understanding, embedded)
     }
 
     private func score(_ segment: TurnSegment, _ vector: [Float]) -> TurnUnderstanding.Part {

@@ -114,7 +114,9 @@ struct DemoCommand: AsyncParsableCommand {
             out.append("turn \(n + 1): \(turn.messageIDs.count) message(s): \(TimelineText.oneLine(turn.text))")
             let intents = turn.intents.map { "\($0.name) \(String(format: "%.2f", $0.confidence))" }.joined(separator: ", ")
             out.append("  intents: \(intents.isEmpty ? "none in scope" : intents)")
-            if !turn.retrievedArticles.isEmpty { out.append("  articles: \(turn.retrievedArticles.prefix(2).map(\.externalID).joined(separator: ", "))") }
+            if !turn.retrievedArticles.isEmpty {
+                out.append("  articles: \(turn.retrievedArticles.prefix(2).map(\.externalID).joined(separator: ", "))")
+            }
             if let order = turn.order {
                 let lines = order.lines.map { l in
                     let q = l.quantity == l.quantity.rounded() ? String(Int(l.quantity)) : String(l.quantity)

@@ -236,7 +236,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
     private func waitForWeb(port: Int, http: HTTPClient) async throws {
         for _ in 0..<200 {
-            if let r = try? await http.execute(HTTPClient.Request(url: "http://127.0.0.1:\(port)/healthz", connectTimeout: .seconds(1))), r.status == 200 {
+            if let r = try? await http.execute(HTTPClient.Request(url: "http://127.0.0.1:\(port)/healthz", connectTimeout: .seconds(1))),
+                r.status == 200
+            {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))

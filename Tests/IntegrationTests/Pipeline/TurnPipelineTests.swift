@@ -40,6 +40,18 @@ struct TurnPipelineTests {
                 #expect(order.lines.contains { $0.sku == "HN-TOM-ROMA" && $0.quantity == 5 && $0.unit == "kg" })
                 #expect(order.lines.contains { $0.sku == "HN-ONION-R" && $0.quantity == 2 })
                 #expect(server.all.count == 1, "one reply for the burst")
+
+                // Every stage of the turn again (a retry after a crash, a duplicate enqueue): nothing changes, nothing is sent.
+                let jobs = JobQueue(redis: world.redis)
+                let conversation = timeline.conversation.id
+                _ = try await jobs.enqueue(UnderstandTurn(tenant: world.tenant, conversation: conversation, turn: turn.id), options: .init(queue: world.queue))
+                _ = try await jobs.enqueue(DecideTurn(tenant: world.tenant, conversation: conversation, turn: turn.id), options: .init(queue: world.queue))
+                _ = try await jobs.enqueue(
+                    CoalesceTurn(tenant: world.tenant, conversation: conversation, message: turn.messageIDs[0]), options: .init(queue: world.queue))
+                try await Task.sleep(for: .seconds(3))
+                let again = try #require(try await world.timeline(of: phone))
+                #expect(again.turns.count == 1 && again.turns[0].decision == "reply" && again.turns[0].reply?.messageID == turn.reply?.messageID)
+                #expect(again.messages.filter { $0.direction == "outbound" }.count == 1 && server.all.count == 1)
             }
         }
         try await world.shutdown()
@@ -85,6 +97,16 @@ struct TurnPipelineTests {
                     if handedOff { #expect(timeline.conversation.handoffReason == c.decisions.last?.split(separator: " ").last.map(String.init)) }
                     if c.decisions.first == "draft low_confidence" {
                         #expect(timeline.turns[0].draft?.isEmpty == false && timeline.turns[0].reply == nil)
+                        // A person sends the draft: it goes out once; a second use finds no unsent draft.
+                        let store = ConversationStore(db: world.db)
+                        let used = try await store.useDraft(conversation: timeline.conversation.id)
+                        _ = try await JobQueue(redis: world.redis).enqueue(
+                            SendMessage(tenant: world.tenant, message: used.message), options: .init(queue: world.queue))
+                        let draft = try #require(timeline.turns[0].draft)
+                        try await expectEventually(timeout: .seconds(20)) { server.all.contains { $0.text == draft } }
+                        await #expect(throws: ConversationStoreError.noDraft(timeline.conversation.id)) {
+                            try await store.useDraft(conversation: timeline.conversation.id)
+                        }
                     }
                     if c.decisions == ["reply answered"] {
                         #expect(timeline.turns[0].retrievedArticles.first?.externalID == "hn-invoices")
@@ -130,6 +152,23 @@ struct TurnPipelineTests {
                 timeline = try await world.decidedTurns(3, of: caller)
                 #expect(timeline.conversation.status == "open")
                 #expect(timeline.turns[2].decision == "reply" && timeline.turns[2].reason == "answered")
+
+                // What ops read: the timeline as JSON, one turn's stages, and a release of an open conversation refused.
+                let id = timeline.conversation.id.uuidString
+                let shown = try await runSwitchboard(["conversations", "show", id, "--json"])
+                #expect(shown.status == 0)
+                let json = try JSONValue.parse(Array(shown.stdout.utf8))
+                let turns = json["turns"]?.elements ?? []
+                #expect(turns.count == 3 && turns[2]["decision"]?.string == "reply" && turns[2]["reason"]?.string == "answered")
+                #expect(turns[2]["retrievedArticles"]?.elements.first?["externalID"]?.string == "hn-invoices")
+                #expect(turns[2]["providerMessageIDs"]?.elements.count == 1 && turns[2]["reply"]?["sendState"]?.string != nil)
+                #expect(turns[0]["decision"]?.string == "handoff" && turns[0]["reason"]?.string == "human_requested")
+                let stages = try await runSwitchboard(["turns", "show", timeline.turns[2].id.uuidString])
+                #expect(stages.status == 0 && stages.stdout.contains("understand") && stages.stdout.contains("decide"))
+                let refused = try await runSwitchboard(["conversations", "release", id])
+                #expect(refused.status == 1 && refused.stderr.contains("not in handoff"))
+                let missing = try await runSwitchboard(["conversations", "show", order.id.uuidString])
+                #expect(missing.status == 1 && missing.stderr.contains("no conversation"), "an order id is not a conversation id")
             }
         }
         try await world.shutdown()

@@ -44,8 +44,10 @@ struct TurnPipelineTests {
                 // Every stage of the turn again (a retry after a crash, a duplicate enqueue): nothing changes, nothing is sent.
                 let jobs = JobQueue(redis: world.redis)
                 let conversation = timeline.conversation.id
-                _ = try await jobs.enqueue(UnderstandTurn(tenant: world.tenant, conversation: conversation, turn: turn.id), options: .init(queue: world.queue))
-                _ = try await jobs.enqueue(DecideTurn(tenant: world.tenant, conversation: conversation, turn: turn.id), options: .init(queue: world.queue))
+                _ = try await jobs.enqueue(
+                    UnderstandTurn(tenant: world.tenant, conversation: conversation, turn: turn.id), options: .init(queue: world.queue))
+                _ = try await jobs.enqueue(
+                    DecideTurn(tenant: world.tenant, conversation: conversation, turn: turn.id), options: .init(queue: world.queue))
                 _ = try await jobs.enqueue(
                     CoalesceTurn(tenant: world.tenant, conversation: conversation, message: turn.messageIDs[0]), options: .init(queue: world.queue))
                 try await Task.sleep(for: .seconds(3))

@@ -48,6 +48,8 @@ CREATE TABLE conversation_turns (
     query_vectors     bytea,
     retrieval         jsonb,
     order_id          uuid,
+    -- The order as this turn left it (its lines then; the order itself moves on with later turns and people's edits).
+    order_snapshot    jsonb,
     order_outcome     text,
     decision          text CHECK (decision IN ('reply', 'draft', 'handoff', 'superseded')),
     reason            text,

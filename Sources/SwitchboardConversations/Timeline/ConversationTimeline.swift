@@ -56,7 +56,9 @@ public struct ConversationTimeline: Sendable, Codable {
 
     public struct Order: Sendable, Codable {
         public var id: UUID
+        /// The status and lines as the turn left them; `currentStatus` is the order's status now.
         public var status: String
+        public var currentStatus: String?
         public var lines: [OrderLine]
         public var unmatched: [String]
     }
@@ -134,9 +136,10 @@ extension ConversationTimeline.Turn {
             .init(externalID: $0.externalID, title: $0.title, score: $0.score, similarity: $0.similarity)
         }
         orderOutcome = turn.orderOutcome
-        self.order = order.map { o in
+        let live = order
+        self.order = (turn.orderSnapshot ?? order).map { o in
             ConversationTimeline.Order(
-                id: o.id, status: o.status.rawValue,
+                id: o.id, status: o.status.rawValue, currentStatus: live?.status.rawValue,
                 lines: o.lines.map {
                     .init(sku: $0.sku, name: $0.name, quantity: $0.quantity, unit: $0.unit, ambiguous: $0.isAmbiguous, candidates: $0.candidates)
                 },

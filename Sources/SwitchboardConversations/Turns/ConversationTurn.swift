@@ -1,5 +1,6 @@
 public import FoundationEssentials
 public import SwitchboardUnderstanding
+public import SwitchboardOrders
 
 /// One turn of a conversation as stored (`conversation_turns`): the burst of messages it merged and what each stage of
 /// the pipeline made of it.
@@ -18,6 +19,8 @@ public struct ConversationTurn: Sendable, Codable {
     public var retrieval: [TurnPassage]?
     public var orderID: UUID?
     public var orderOutcome: String?
+    /// The order as this turn left it.
+    public var orderSnapshot: StoredOrder?
     public var decision: TurnDecision.Kind?
     public var reason: String?
     public var draft: String?

@@ -3,6 +3,7 @@ public import FoundationEssentials
 public import SwitchboardPostgres
 public import SwitchboardUnderstanding
 import SwitchboardStore
+import SwitchboardOrders
 import SwitchboardKnowledge
 import SwitchboardEmbedding
 
@@ -78,7 +79,8 @@ public enum TurnStore {
 
     static let columns = """
         id, conversation_id, message_ids::text[] AS message_ids, text, first_message_at, last_message_at, window_closed_at,
-        understanding::text AS understanding, retrieval::text AS retrieval, order_id, order_outcome, decision, reason, draft,
+        understanding::text AS understanding, retrieval::text AS retrieval, order_id, order_outcome, order_snapshot::text AS order_snapshot,
+        decision, reason, draft,
         reply_message_id, answered_by, decided_at, stages::text AS stages
         """
 
@@ -108,7 +110,7 @@ public enum TurnStore {
             firstMessageAt: try row.decode("first_message_at"), lastMessageAt: try row.decode("last_message_at"),
             windowClosedAt: try row.decode("window_closed_at"), understanding: try json("understanding", TurnUnderstanding.self),
             retrieval: try json("retrieval", [TurnPassage].self), orderID: try row.decodeIfPresent("order_id"),
-            orderOutcome: try row.decodeIfPresent("order_outcome"),
+            orderOutcome: try row.decodeIfPresent("order_outcome"), orderSnapshot: try json("order_snapshot", StoredOrder.self),
             decision: try row.decodeIfPresent("decision", as: String.self).flatMap(TurnDecision.Kind.init(rawValue:)),
             reason: try row.decodeIfPresent("reason"), draft: try row.decodeIfPresent("draft"),
             replyMessageID: try row.decodeIfPresent("reply_message_id"),
@@ -150,10 +152,17 @@ public enum TurnStore {
         try conn.execute("UPDATE conversation_turns SET retrieval = $2::jsonb WHERE id = $1", [.uuid(turn), .text(value)])
     }
 
+    /// Records what order extraction did for the turn and, the first time, the order as the turn left it.
     public static func saveOrder(_ order: UUID?, outcome: String, turn: UUID, conn: PostgresConnection) throws {
+        let snapshot = try order.flatMap { try OrderStore.load(id: $0, conn: conn) }.map {
+            String(decoding: try TurnJSON.encoder.encode($0), as: UTF8.self)
+        }
         try conn.execute(
-            "UPDATE conversation_turns SET order_id = coalesce($2, order_id), order_outcome = $3 WHERE id = $1",
-            [.uuid(turn), order.map(PostgresValue.uuid) ?? .null, .text(outcome)])
+            """
+            UPDATE conversation_turns SET order_id = coalesce($2, order_id), order_outcome = $3,
+                order_snapshot = coalesce(order_snapshot, $4::jsonb)
+            WHERE id = $1
+            """, [.uuid(turn), order.map(PostgresValue.uuid) ?? .null, .text(outcome), snapshot.map(PostgresValue.text) ?? .null])
     }
 
     /// Whether the customer wrote again after the turn's last message (an inbound message of the conversation, not in

@@ -20,6 +20,10 @@ final class MessagingSink: Sendable {
     private let sends = Mutex<[Send]>([])
     let onSend: @Sendable (Send) -> Void
 
+    /// In every id the sink hands out: ids stay unique across runs, as a provider's are (a channel's messages are unique
+    /// by provider id).
+    private let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
     init(onSend: @escaping @Sendable (Send) -> Void = { _ in }) { self.onSend = onSend }
 
     var all: [Send] { sends.withLock { $0 } }
@@ -38,7 +42,8 @@ final class MessagingSink: Sendable {
                 return s.count
             }
             self.onSend(send)
-            let body = #"{"messaging_product":"whatsapp","contacts":[{"input":"\#(to)","wa_id":"\#(to)"}],"messages":[{"id":"wamid.SINK\#(n)"}]}"#
+            let body =
+                #"{"messaging_product":"whatsapp","contacts":[{"input":"\#(to)","wa_id":"\#(to)"}],"messages":[{"id":"wamid.SINK-\#(self.run)-\#(n)"}]}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -141,6 +141,8 @@ struct TurnPipelineTests {
                 #expect(second.order?.id == order.id, "the answer amends the same order")
                 #expect(second.order?.lines.map { "\($0.sku ?? "?") \($0.quantity) \($0.unit ?? "-")" } == ["HN-TOM-ROMA 3.0 kg"])
                 #expect(second.decision == "reply")
+                // Each turn shows the order as it left it: the first still has the ambiguous line it asked about.
+                #expect(timeline.turns[0].order?.lines.map(\.ambiguous) == [true] && timeline.turns[0].order?.currentStatus == second.order?.status)
 
                 // A person takes over, then releases the conversation: automation answers again.
                 try await world.customerWrites("I want to talk to a human agent", from: caller)

@@ -46,8 +46,8 @@ public struct TurnOrder: Sendable {
 public enum DecisionRules {
     /// Intents the order stage answers (not counted against the confidence bar when the order was understood).
     public static let orderIntents: Set<String> = ["place_order", "change_order"]
-    /// Intents answered without the help center.
-    public static let smallTalk: Set<String> = [LexiconIntents.greeting, LexiconIntents.thanks]
+    /// Intents answered without the help center (a forgotten question is answered from the conversation itself).
+    public static let smallTalk: Set<String> = [LexiconIntents.greeting, LexiconIntents.thanks, LexiconIntents.forgotRequest]
 
     public static func decide(_ input: DecisionInput) -> TurnDecision {
         let u = input.understanding

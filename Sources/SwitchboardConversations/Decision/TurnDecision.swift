@@ -26,6 +26,9 @@ public struct TurnDecision: Sendable, Hashable, Codable {
         case orderConfirmation = "order_confirmation"
         case answered = "answered"
         case smallTalk = "small_talk"
+        /// The customer asked whether their question was forgotten: the last unanswered one is answered (or handed to a
+        /// person when it needs one).
+        case forgottenQuestion = "forgotten_question"
         case newerMessage = "newer_message"
     }
 

@@ -12,6 +12,10 @@ public struct ReplyInputs: Sendable {
     public var order: StoredOrder?
     /// Product names by SKU, for the candidates of ambiguous lines.
     public var productNames: [String: String]
+    /// A returning customer's first turn: what their expired conversation left (the reply welcomes them back to it).
+    public var restored: RestoredMemory? = nil
+    /// The conversation's summary and latest messages (read for hosted models; the embedded writer needs none).
+    public var history: ConversationHistory? = nil
 
     public init(
         text: String, understanding: TurnUnderstanding, decision: TurnDecision, passages: [TurnPassage], order: StoredOrder?,
@@ -45,11 +49,15 @@ public enum ReplyComposer {
         }
         var parts: [String] = []
         let names = Set(inputs.understanding.intents.map(\.name))
-        if names.contains(LexiconIntents.greeting) { parts.append(es ? "¡Hola!" : "Hello!") }
+        if let restored = inputs.restored {
+            parts.append(MemoryText.welcomeBack(restored, spanish: es))
+        } else if names.contains(LexiconIntents.greeting) {
+            parts.append(es ? "¡Hola!" : "Hello!")
+        }
         if let order = inputs.order, !order.lines.isEmpty { parts.append(orderText(order, names: inputs.productNames, spanish: es)) }
         for passage in chosenPassages(inputs.passages) { parts.append(passageText(passage)) }
         if names.contains(LexiconIntents.thanks), parts.count <= 1 { parts.append(es ? "¡Gracias a usted!" : "You're welcome!") }
-        if parts.count <= 1, inputs.order == nil, inputs.passages.isEmpty {
+        if parts.count <= 1, inputs.order == nil, inputs.passages.isEmpty, inputs.restored == nil {
             parts.append(es ? "¿En qué le podemos ayudar?" : "How can we help you today?")
         }
         return parts.joined(separator: "\n\n")

@@ -15,6 +15,12 @@ public struct PipelineSettings: Sendable, Hashable, Codable {
     public var confidenceThreshold: Double = 0.95
     /// Intents always handed to a person.
     public var alwaysHuman: Set<String> = []
+    /// A conversation quiet this long closes; its key facts stay with the customer (the spec's 30 minutes).
+    public var contextIdle: Duration = .seconds(1800)
+    /// A conversation is summarised when it has more messages than this since its last summary.
+    public var summaryEvery: Int = 20
+    /// Raw provider payloads are deleted after this many days.
+    public var payloadRetentionDays: Int = 90
 
     public init() {}
 
@@ -24,6 +30,9 @@ public struct PipelineSettings: Sendable, Hashable, Codable {
         case flushTypes = "flush_types"
         case confidenceThreshold = "confidence_threshold"
         case alwaysHuman = "always_human"
+        case contextIdleSeconds = "context_idle_seconds"
+        case summaryEvery = "summary_every"
+        case payloadRetentionDays = "payload_retention_days"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -33,6 +42,9 @@ public struct PipelineSettings: Sendable, Hashable, Codable {
         flushTypes = try c.decode(Set<String>.self, forKey: .flushTypes)
         confidenceThreshold = try c.decode(Double.self, forKey: .confidenceThreshold)
         alwaysHuman = try c.decode(Set<String>.self, forKey: .alwaysHuman)
+        contextIdle = .seconds(try c.decodeIfPresent(Int64.self, forKey: .contextIdleSeconds) ?? 1800)
+        summaryEvery = try c.decodeIfPresent(Int.self, forKey: .summaryEvery) ?? 20
+        payloadRetentionDays = try c.decodeIfPresent(Int.self, forKey: .payloadRetentionDays) ?? 90
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -42,6 +54,9 @@ public struct PipelineSettings: Sendable, Hashable, Codable {
         try c.encode(flushTypes.sorted(), forKey: .flushTypes)
         try c.encode(confidenceThreshold, forKey: .confidenceThreshold)
         try c.encode(alwaysHuman.sorted(), forKey: .alwaysHuman)
+        try c.encode(contextIdle.components.seconds, forKey: .contextIdleSeconds)
+        try c.encode(summaryEvery, forKey: .summaryEvery)
+        try c.encode(payloadRetentionDays, forKey: .payloadRetentionDays)
     }
 }
 
@@ -79,7 +94,8 @@ public final class PipelineSettingsStore: Sendable {
         guard
             let row = try conn.query(
                 """
-                SELECT burst_window_ms, burst_max_wait_ms, flush_types, confidence_threshold::float8 AS threshold, always_human
+                SELECT burst_window_ms, burst_max_wait_ms, flush_types, confidence_threshold::float8 AS threshold, always_human,
+                       context_idle_seconds, summary_every, payload_retention_days
                 FROM pipeline_settings
                 """
             ).first
@@ -90,6 +106,9 @@ public final class PipelineSettingsStore: Sendable {
         s.flushTypes = Set(try row.decode("flush_types", as: [String].self))
         s.confidenceThreshold = (try row.decode("threshold", as: Double.self) * 10000).rounded() / 10000
         s.alwaysHuman = Set(try row.decode("always_human", as: [String].self))
+        s.contextIdle = .seconds(Int64(try row.decode("context_idle_seconds", as: Int.self)))
+        s.summaryEvery = try row.decode("summary_every")
+        s.payloadRetentionDays = try row.decode("payload_retention_days")
         return s
     }
 
@@ -99,17 +118,25 @@ public final class PipelineSettingsStore: Sendable {
             throw PipelineSettingsError("the burst window must be above zero and no longer than the max wait (at most 1 hour)")
         }
         guard (0...1).contains(s.confidenceThreshold) else { throw PipelineSettingsError("the confidence threshold is between 0 and 1") }
+        guard s.contextIdle >= .seconds(1), s.contextIdle <= .seconds(2_592_000), s.contextIdle.components.attoseconds == 0 else {
+            throw PipelineSettingsError("the context idle time is whole seconds, from 1 second to 30 days")
+        }
+        guard (2...10_000).contains(s.summaryEvery) else { throw PipelineSettingsError("summary-every is between 2 and 10000 messages") }
+        guard (1...3650).contains(s.payloadRetentionDays) else { throw PipelineSettingsError("the payload retention is between 1 and 3650 days") }
         try await db.withTenant(tenant) { conn in
             try conn.execute(
                 """
-                INSERT INTO pipeline_settings (tenant_id, burst_window_ms, burst_max_wait_ms, flush_types, confidence_threshold, always_human)
-                VALUES ($1, $2, $3, $4::text[], $5::real, $6::text[])
+                INSERT INTO pipeline_settings (tenant_id, burst_window_ms, burst_max_wait_ms, flush_types, confidence_threshold, always_human,
+                                               context_idle_seconds, summary_every, payload_retention_days)
+                VALUES ($1, $2, $3, $4::text[], $5::real, $6::text[], $7, $8, $9)
                 ON CONFLICT (tenant_id) DO UPDATE SET burst_window_ms = $2, burst_max_wait_ms = $3, flush_types = $4::text[],
-                    confidence_threshold = $5::real, always_human = $6::text[], updated_at = now()
+                    confidence_threshold = $5::real, always_human = $6::text[], context_idle_seconds = $7, summary_every = $8,
+                    payload_retention_days = $9, updated_at = now()
                 """,
                 [
                     .uuid(tenant), .int(s.burstWindow.wholeMilliseconds), .int(s.burstMaxWait.wholeMilliseconds), .textArray(s.flushTypes.sorted()),
-                    .text("\(s.confidenceThreshold)"), .textArray(s.alwaysHuman.sorted()),
+                    .text("\(s.confidenceThreshold)"), .textArray(s.alwaysHuman.sorted()), .int(s.contextIdle.components.seconds),
+                    .int(Int64(s.summaryEvery)), .int(Int64(s.payloadRetentionDays)),
                 ])
         }
         _ = cache.withLock { $0.removeValue(forKey: tenant) }

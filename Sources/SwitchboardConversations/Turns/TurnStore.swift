@@ -19,7 +19,8 @@ public enum TurnStore {
         case nothingNew
     }
 
-    /// Makes the turn of a burst: the burst's inbound messages that belong to no turn yet, in the order they were sent.
+    /// Makes the turn of a burst: the burst's inbound messages that belong to no turn yet, and any other message of the
+    /// conversation stored and in no turn (one whose own coalesce is still to come), in the order they were sent.
     /// The turn's id derives from the burst's messages, so a re-run finds the turn it made; a message already in
     /// another turn is left there (a message belongs to exactly one turn).
     public static func coalesce(
@@ -30,10 +31,11 @@ public enum TurnStore {
         let rows = try conn.query(
             """
             SELECT id, text, coalesce(sent_at, created_at) AS at FROM messages
-            WHERE id = ANY($1::uuid[]) AND conversation_id = $2 AND direction = 'inbound' AND turn_id IS NULL
+            WHERE tenant_id = $3 AND conversation_id = $2 AND direction = 'inbound' AND turn_id IS NULL
+              AND (id = ANY($1::uuid[]) OR type <> ALL('{reaction,system,unsupported}'::text[]))
             ORDER BY coalesce(sent_at, created_at), created_at, id
             FOR UPDATE
-            """, [.textArray(burst.map(\.uuidString)), .uuid(conversation)])
+            """, [.textArray(burst.map(\.uuidString)), .uuid(conversation), .uuid(tenant)])
         guard !rows.isEmpty else { return .nothingNew }
         let ids = try rows.map { try $0.decode("id", as: UUID.self) }
         let texts = try rows.compactMap { try $0.decodeIfPresent("text", as: String.self) }.filter { !$0.isEmpty }
@@ -191,6 +193,51 @@ public enum TurnStore {
             ORDER BY first_message_at, created_at, id
             """, [.uuid(tenant), .uuid(turn.conversationID), .uuid(turn.id), .timestamp(turn.firstMessageAt)]
         ).map(decode)
+    }
+
+    /// The customer's most recent question in the conversation before `turn` that got no answer: a turn with a question
+    /// (an intent for the help center or an order) that was never decided, was superseded with nothing answering it,
+    /// was replied to by a message that failed or was dropped, or went to a person (draft or handoff) who has not
+    /// written to the customer since. Looks at the latest 20 turns.
+    public static func lastUnansweredQuestion(before turn: ConversationTurn, tenant: UUID, conn: PostgresConnection) throws -> ConversationTurn? {
+        let candidates = try conn.query(
+            """
+            SELECT \(columns) FROM conversation_turns
+            WHERE tenant_id = $1 AND conversation_id = $2 AND id <> $3 AND first_message_at <= $4 AND answered_by IS NULL
+            ORDER BY first_message_at DESC, created_at DESC LIMIT 20
+            """, [.uuid(tenant), .uuid(turn.conversationID), .uuid(turn.id), .timestamp(turn.firstMessageAt)]
+        ).map(decode)
+        for t in candidates {
+            guard let u = t.understanding, !u.intents.contains(where: { $0.name == LexiconIntents.forgotRequest }),
+                u.intents.contains(where: { DecisionRules.needsRetrieval(intentOnly: $0) || DecisionRules.orderIntents.contains($0.name) })
+            else { continue }
+            if try !answered(t, tenant: tenant, conn: conn) { return t }
+        }
+        return nil
+    }
+
+    static func answered(_ t: ConversationTurn, tenant: UUID, conn: PostgresConnection) throws -> Bool {
+        switch t.decision {
+        case nil, .superseded?: return false
+        case .reply?:
+            guard let reply = t.replyMessageID else { return false }
+            let state = try conn.query("SELECT send_state FROM messages WHERE id = $1", [.uuid(reply)]).first?
+                .decodeIfPresent("send_state", as: String.self)
+            return state != "failed" && state != "superseded"
+        case .draft?, .handoff?:
+            if t.decision == .draft, t.replyMessageID != nil { return true }
+            // A person's own message to the customer after the turn (one that is no turn's automatic reply or notice).
+            return try conn.query(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM messages m
+                    WHERE m.tenant_id = $1 AND m.conversation_id = $2 AND m.direction = 'outbound' AND m.created_at > $3
+                      AND m.send_state IN ('queued', 'sending', 'uncertain', 'sent')
+                      AND NOT EXISTS (SELECT 1 FROM conversation_turns x WHERE x.reply_message_id = m.id AND x.decision IN ('reply', 'handoff'))
+                ) AS answered
+                """, [.uuid(tenant), .uuid(t.conversationID), .timestamp(t.lastMessageAt)]
+            ).first?.decode("answered", as: Bool.self) ?? false
+        }
     }
 }
 

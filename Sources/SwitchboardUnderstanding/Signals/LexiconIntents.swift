@@ -16,6 +16,8 @@ public enum LexiconIntents {
     public static let greeting = "greeting"
     public static let thanks = "thanks"
     public static let priceQuestion = "price_question"
+    /// "Did you forget my question?": the customer is waiting for an answer the conversation never gave.
+    public static let forgotRequest = "forgot_request"
 
     public static let entries: [Entry] = [
         entry(
@@ -56,6 +58,16 @@ public enum LexiconIntents {
             ["donde esta mi pedido", "donde viene mi pedido", "estado de mi pedido", "rastrear mi pedido", "seguimiento de mi pedido"]),
         entry("cancel_order", 0.9, ["cancelar mi pedido", "cancelar el pedido", "anular mi pedido", "anular el pedido", "cancelar la orden"]),
         entry("get_invoice", 0.9, ["factura", "mi factura", "la factura", "facturas"]),
+        entry(
+            forgotRequest, 0.97,
+            [
+                "did you forget", "you forgot", "forgot my question", "forget my question", "forgot about me", "forget about me",
+                "still waiting for an answer", "still waiting for a reply", "no one answered", "nobody answered", "you never answered",
+                "you didn't answer", "you did not answer", "didn't get an answer", "any answer to my question", "se olvidaron",
+                "se olvido de mi", "te olvidaste", "olvidaste mi pregunta", "olvidaron mi pregunta", "sigo esperando respuesta",
+                "sigo esperando una respuesta", "no me respondieron", "no me contestaron", "nadie me responde", "nadie me contesto",
+                "no me han respondido", "no me han contestado",
+            ]),
     ]
 
     /// The intents whose phrases occur in `text`, each once, with its confidence. `except` drops labels the caller
@@ -78,6 +90,7 @@ public enum LexiconIntents {
     }
 
     private static func entry(_ intent: String, _ confidence: Float, _ phrases: [String]) -> Entry {
-        Entry(intent: intent, confidence: confidence, phrases: phrases.map { $0.split(separator: " ").map(String.init) })
+        // Split as texts are (an apostrophe separates words: "didn't" is "didn", "t").
+        Entry(intent: intent, confidence: confidence, phrases: phrases.map { TextFolding.words(TextFolding.fold($0)).map(String.init) })
     }
 }

@@ -18,9 +18,17 @@ public struct CoalesceTurn: JobParameters, JobLogMetadata {
     public let conversation: UUID
     /// The inbound message that enqueued this job (the burst's others arrive through the collected parameters).
     public let message: UUID
+    /// The sender's intake-mark key (``IntakeMark/sender``): the burst waits while the sender has messages the
+    /// receiver accepted and ingest has not stored.
+    public let sender: String?
+    /// A postponed run's burst, carried into the next run.
+    public let carried: [UUID]?
+    /// When the burst first waited for a late message (ms since 1970): it waits at most the max wait from then.
+    public let postponedSinceMs: Int64?
 
-    public init(tenant: UUID, conversation: UUID, message: UUID) {
+    public init(tenant: UUID, conversation: UUID, message: UUID, sender: String? = nil, carried: [UUID]? = nil, postponedSinceMs: Int64? = nil) {
         (self.tenant, self.conversation, self.message) = (tenant, conversation, message)
+        (self.sender, self.carried, self.postponedSinceMs) = (sender, carried, postponedSinceMs)
     }
 
     /// The debounce key of a conversation's bursts.
@@ -36,7 +44,11 @@ struct CoalesceTurnStage: PipelineStage {
     func run(_ p: CoalesceTurn, context: JobContext) async throws {
         let started = Date()
         let collected = try context.collected(CoalesceTurn.self)
-        let burst = collected.isEmpty ? [p.message] : collected.filter { $0.conversation == p.conversation }.map(\.message)
+        let runs = collected.isEmpty ? [p] : collected.filter { $0.conversation == p.conversation }
+        var ids: [UUID] = []
+        for id in runs.map(\.message) + runs.flatMap({ $0.carried ?? [] }) where !ids.contains(id) { ids.append(id) }
+        let burst = ids
+        if try await postponed(p, runs: runs, burst: burst, context: context) { return }
         // The window closed when the job became ready (its debounced run time); a job enqueued some other way, now.
         let closedAt = context.readyAtMs > 0 ? Date(timeIntervalSince1970: Double(context.readyAtMs) / 1000) : started
         let result = try await pipeline.db.withTenant(p.tenant) { conn -> TurnStore.Coalesced in
@@ -54,6 +66,41 @@ struct CoalesceTurnStage: PipelineStage {
             try context.enqueueOnSuccess(
                 UnderstandTurn(tenant: p.tenant, conversation: p.conversation, turn: turn.id), options: pipeline.successorOptions())
         }
+    }
+}
+
+extension CoalesceTurnStage {
+    /// Postpones the burst while its sender has messages accepted by the receiver and not stored yet (a late ingest:
+    /// its worker died, or the database was restarting), at most ``Pipeline/intakeWait`` (2 minutes; the tenant's max
+    /// wait when that is longer) from the first postponement, on marks no older than that:
+    /// the burst is enqueued again, debounced on the conversation's key, carrying its messages. Returns whether it did.
+    func postponed(_ p: CoalesceTurn, runs: [CoalesceTurn], burst: [UUID], context: JobContext) async throws -> Bool {
+        let senders = Set(runs.compactMap(\.sender))
+        guard !senders.isEmpty else { return false }
+        let settings = try await pipeline.settings.settings(tenant: p.tenant)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let since = runs.compactMap(\.postponedSinceMs).min() ?? now
+        let maxWait = max(settings.burstMaxWait, pipeline.intakeWait).wholeMilliseconds
+        guard now - since < maxWait else { return false }
+        let pending: Int
+        do {
+            pending = try await IntakeMarks(redis: pipeline.queue.redis).pending(senders: senders, sinceMs: now - maxWait)
+        } catch {
+            context.logger.notice("intake marks unreadable; the burst does not wait: \(error)")
+            return false
+        }
+        guard pending > 0 else { return false }
+        var options = pipeline.successorOptions()
+        options.debounce = DebounceOptions(
+            key: CoalesceTurn.debounceKey(tenant: p.tenant, conversation: p.conversation), window: .seconds(1), maxWait: settings.burstMaxWait,
+            collect: true)
+        try context.enqueueOnSuccess(
+            CoalesceTurn(
+                tenant: p.tenant, conversation: p.conversation, message: p.message, sender: senders.sorted().first, carried: burst,
+                postponedSinceMs: since),
+            options: options)
+        context.logger.info("burst waits for messages still being ingested", metadata: ["pending": "\(pending)", "messages": "\(burst.count)"])
+        return true
     }
 }
 

@@ -33,6 +33,9 @@ struct DecideTurnStage: PipelineStage {
         var newer: Bool
         var replyState: String?
         var settings: PipelineSettings
+        /// The conversation's working context (nil before its first decided turn) and what an expired conversation of
+        /// the customer's left (``DecideTurnStage/memorySnapshot(_:turn:conn:)``).
+        var memory: MemorySnapshot
     }
 
     /// What a run did, for logs and tests.
@@ -85,23 +88,35 @@ struct DecideTurnStage: PipelineStage {
             text = earlier.text + "\n" + text
         }
         let order = snap.turn.orderOutcome.map { TurnOrder(outcome: $0, order: snap.order) }
-        let decision = DecisionRules.decide(
-            DecisionInput(
-                understanding: understanding, passages: passages, order: order, conversationStatus: snap.status,
-                lowConfidenceStreak: snap.streak, settings: snap.settings))
-        var names: [String: String] = [:]
-        if let lines = snap.order?.lines, lines.contains(where: \.isAmbiguous) {
-            names = Dictionary(
-                try await pipeline.orders.catalog(tenant: p.tenant).products.map { ($0.sku, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let decision: TurnDecision
+        let composed: String
+        var answersEarlier: UUID? = nil
+        if snap.status == "open", understanding.intents.contains(where: { $0.name == LexiconIntents.forgotRequest }) {
+            // "Did you forget my question?": the last unanswered question is answered (or handed to a person).
+            (decision, composed, answersEarlier) = try await answerForgotten(snap, language: understanding.language, p: p, context: context)
+        } else {
+            decision = DecisionRules.decide(
+                DecisionInput(
+                    understanding: understanding, passages: passages, order: order, conversationStatus: snap.status,
+                    lowConfidenceStreak: snap.streak, settings: snap.settings))
+            var names: [String: String] = [:]
+            if let lines = snap.order?.lines, lines.contains(where: \.isAmbiguous) {
+                names = Dictionary(
+                    try await pipeline.orders.catalog(tenant: p.tenant).products.map { ($0.sku, $0.name) }, uniquingKeysWith: { a, _ in a })
+            }
+            var inputs = ReplyInputs(
+                text: text, understanding: understanding, decision: decision, passages: passages,
+                order: order?.understood == true ? snap.order : nil, productNames: names)
+            inputs.restored = snap.memory.restored(turnHasOrder: inputs.order != nil)
+            composed = try await compose(inputs, p: p, context: context)
         }
-        let inputs = ReplyInputs(
-            text: text, understanding: understanding, decision: decision, passages: passages,
-            order: order?.understood == true ? snap.order : nil, productNames: names)
-        let composed = try await compose(inputs, p: p, context: context)
+        let conversationContext = snap.memory.contextAfter(
+            turn: snap.turn, understanding: understanding, order: order?.understood == true ? snap.order : nil, decision: decision,
+            status: snap.status, settings: snap.settings)
         // A handoff notice goes out once, when the conversation passes to a person; a draft waits for one.
         let sends = decision.kind == .reply || (decision.kind == .handoff && snap.status != "handoff")
         let turn = snap.turn
-        let unanswered = snap.unanswered.map(\.id)
+        let covered = snap.unanswered.map(\.id) + (answersEarlier.map { [$0] } ?? [])
         let stageStarted = started
         await pipeline.testFault?.stall(.stallDecide, for: .seconds(5))
         // The write runs to its end even if the job is cancelled meanwhile (a lost lease): the fence, checked in the
@@ -122,11 +137,12 @@ struct DecideTurnStage: PipelineStage {
                         .uuid(p.turn), .text(decision.kind.rawValue), .text(decision.reason.rawValue),
                         decision.kind == .draft ? .text(composed) : .null, reply.map(PostgresValue.uuid) ?? .null,
                     ])
-                if !unanswered.isEmpty {
+                if !covered.isEmpty {
                     try conn.execute(
-                        "UPDATE conversation_turns SET answered_by = $1 WHERE id = ANY($2::uuid[])",
-                        [.uuid(p.turn), .textArray(unanswered.map(\.uuidString))])
+                        "UPDATE conversation_turns SET answered_by = $1 WHERE id = ANY($2::uuid[]) AND answered_by IS NULL",
+                        [.uuid(p.turn), .textArray(covered.map(\.uuidString))])
                 }
+                try ContextStore.save(conversationContext, tenant: p.tenant, conn: conn)
                 if decision.kind == .handoff {
                     try conn.execute(
                         """
@@ -160,6 +176,10 @@ struct DecideTurnStage: PipelineStage {
         guard let ai = pipeline.ai, inputs.decision.kind == .reply || inputs.decision.kind == .draft,
             try await ai.hasHostedModels(tenant: p.tenant, agent: .reply)
         else { return embedded }
+        var inputs = inputs
+        inputs.history = try await pipeline.db.withTenant(p.tenant) { conn in
+            try SummaryStore.history(conversation: p.conversation, tenant: p.tenant, recent: 8, conn: conn)
+        }
         let answer = try await ai.ask(
             tenant: p.tenant, agent: .reply, messages: ReplyPrompt.messages(inputs), as: ReplyPrompt.Output.self,
             run: CallRun(jobID: context.id, attempt: context.attempt, conversation: p.conversation), maxTokens: 400,
@@ -185,6 +205,7 @@ struct DecideTurnStage: PipelineStage {
             let conversation = try conn.query("SELECT status, low_confidence_streak FROM conversations WHERE id = $1", [.uuid(p.conversation)]).first
         else { return nil }
         let unanswered = try TurnStore.unanswered(before: turn, tenant: p.tenant, conn: conn)
+        let memory = try memorySnapshot(p, turn: turn, conn: conn)
         let replyState = try turn.replyMessageID.flatMap {
             try conn.query("SELECT send_state FROM messages WHERE id = $1", [.uuid($0)]).first?.decodeIfPresent("send_state", as: String.self)
         }
@@ -192,6 +213,6 @@ struct DecideTurnStage: PipelineStage {
             turn: turn, status: try conversation.decode("status"), streak: try conversation.decode("low_confidence_streak"),
             order: try turn.orderID.flatMap { try OrderStore.load(id: $0, conn: conn) }, unanswered: unanswered,
             newer: try TurnStore.hasNewerInbound(than: turn, tenant: p.tenant, conn: conn), replyState: replyState,
-            settings: try PipelineSettingsStore.load(conn))
+            settings: try PipelineSettingsStore.load(conn), memory: memory)
     }
 }

@@ -29,7 +29,14 @@ struct IngestMessageJob: PipelineStage {
     ]
 
     func run(_ p: IngestMessage, context: JobContext) async throws {
-        let stored = try await ingest(p, logger: context.logger)
+        let stored: Stored
+        do { stored = try await ingest(p, logger: context.logger) } catch let refused as DoNotRetry {
+            await clearMark(p, context: context)
+            throw refused
+        }
+        // Stored (committed): the burst no longer waits for it. Before the completion enqueues its coalesce-turn; a
+        // coalesce running in between finds the message unturned in the conversation and takes it along.
+        await clearMark(p, context: context)
         guard let message = stored.message, Self.turnTypes.contains(stored.type) else { return }
         let s = try await settings.settings(tenant: p.tenant)
         // A message that ends the burst by itself closes the window at once; the burst's earlier messages come with it.
@@ -38,7 +45,23 @@ struct IngestMessageJob: PipelineStage {
         options.debounce = DebounceOptions(
             key: CoalesceTurn.debounceKey(tenant: p.tenant, conversation: stored.conversation), window: window, maxWait: s.burstMaxWait,
             collect: true)
-        try context.enqueueOnSuccess(CoalesceTurn(tenant: p.tenant, conversation: stored.conversation, message: message), options: options)
+        try context.enqueueOnSuccess(
+            CoalesceTurn(tenant: p.tenant, conversation: stored.conversation, message: message, sender: p.intakeMark?.sender), options: options)
+        // More than `summary_every` messages since the last summary: summarise up to this one (once per starting point).
+        if let seq = stored.seq, seq - stored.summarizedThrough > s.summaryEvery {
+            try context.enqueueOnSuccess(
+                SummarizeConversation(tenant: p.tenant, conversation: stored.conversation, through: seq),
+                options: pipeline.successorOptions(
+                    SummarizeConversation.options(tenant: p.tenant, conversation: stored.conversation, after: stored.summarizedThrough)))
+        }
+    }
+
+    /// Clears the message's intake mark; a failure only leaves it to go stale (bursts wait at most their max wait).
+    func clearMark(_ p: IngestMessage, context: JobContext) async {
+        guard let mark = p.intakeMark else { return }
+        do { try await IntakeMarks(redis: pipeline.queue.redis).clear(mark) } catch {
+            context.logger.notice("intake mark not cleared: \(error)")
+        }
     }
 
     /// What ingest stored: the message (nil when it is already in a turn: a duplicate of an answered message), its
@@ -48,6 +71,9 @@ struct IngestMessageJob: PipelineStage {
         var message: UUID?
         var type: String
         var conversation: UUID
+        /// The message's position in the conversation (nil for a duplicate) and the last position summarised.
+        var seq: Int? = nil
+        var summarizedThrough = 0
     }
 
     func ingest(_ p: IngestMessage, logger: Logger) async throws -> Stored {
@@ -63,35 +89,45 @@ struct IngestMessageJob: PipelineStage {
         }
         let raw = try Self.rawJSON(p.event, provider: p.provider)
         let media = try message.media.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        let (outcome, conversation, messageID) = try await db.withTenant(p.tenant) { conn -> (Outcome, UUID, UUID?) in
+        let stored = try await db.withTenant(p.tenant) { conn -> Stored in
             let customer = try Self.customer(for: message, tenant: p.tenant, conn: conn)
             let at = message.sentAt ?? Date(timeIntervalSince1970: Double(p.receivedAtMs) / 1000)
-            let conversation = try Self.openConversation(tenant: p.tenant, customer: customer, channel: p.channel, at: at, conn: conn)
+            let (conversation, summarizedThrough) = try Self.openConversation(
+                tenant: p.tenant, customer: customer, channel: p.channel, at: at, conn: conn)
             let inserted = try conn.query(
                 """
                 INSERT INTO messages (tenant_id, channel_id, conversation_id, provider_message_id, direction, type, text, media,
                                       reply_to_provider_id, raw, sent_at)
                 VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7, $8, $9, $10)
                 ON CONFLICT (tenant_id, channel_id, provider_message_id) DO NOTHING
-                RETURNING id
+                RETURNING id, seq
                 """,
                 [
                     .uuid(p.tenant), .uuid(p.channel), .uuid(conversation), .text(message.providerMessageID), .text(message.type),
                     message.text.map(PostgresValue.text) ?? .null, media.map(PostgresValue.jsonb) ?? .null,
                     message.replyTo.map(PostgresValue.text) ?? .null, .jsonb(raw), message.sentAt.map(PostgresValue.timestamp) ?? .null,
                 ])
-            if let id = try inserted.first?.decode("id", as: UUID.self) { return (.stored, conversation, id) }
+            if let row = inserted.first {
+                return Stored(
+                    outcome: .stored, message: try row.decode("id"), type: message.type, conversation: conversation, seq: try row.decode("seq"),
+                    summarizedThrough: summarizedThrough)
+            }
             // Stored before: by a run that crashed before its completion (its turn is still to come), or a provider's
             // retry. Only a message that is in no turn yet goes on to coalescing.
             let earlier = try conn.query(
                 "SELECT id, conversation_id, turn_id FROM messages WHERE tenant_id = $1 AND channel_id = $2 AND provider_message_id = $3",
                 [.uuid(p.tenant), .uuid(p.channel), .text(message.providerMessageID)]
             ).first
-            guard let earlier, try earlier.decodeIfPresent("turn_id", as: UUID.self) == nil else { return (.duplicate, conversation, nil) }
-            return (.duplicate, try earlier.decode("conversation_id", as: UUID.self), try earlier.decode("id", as: UUID.self))
+            guard let earlier, try earlier.decodeIfPresent("turn_id", as: UUID.self) == nil else {
+                return Stored(outcome: .duplicate, message: nil, type: message.type, conversation: conversation)
+            }
+            return Stored(
+                outcome: .duplicate, message: try earlier.decode("id"), type: message.type, conversation: try earlier.decode("conversation_id"))
         }
-        logger.info("message ingested", metadata: ["outcome": "\(outcome.rawValue)", "type": "\(message.type)", "conversation": "\(conversation)"])
-        return Stored(outcome: outcome, message: messageID, type: message.type, conversation: conversation)
+        logger.info(
+            "message ingested",
+            metadata: ["outcome": "\(stored.outcome.rawValue)", "type": "\(message.type)", "conversation": "\(stored.conversation)"])
+        return stored
     }
 
     /// The customer owning any of the message's identities, created with all of them if none does. An advisory lock
@@ -129,17 +165,31 @@ struct IngestMessageJob: PipelineStage {
     }
 
     /// The customer's open conversation on the channel, opened if there is none; its last activity moves forward.
-    static func openConversation(tenant: UUID, customer: UUID, channel: UUID, at: Date, conn: PostgresConnection) throws -> UUID {
+    /// Returns it with the last position its summaries cover. A conversation opened for a returning customer takes over
+    /// the order draft the customer's expired conversation left pending, so the customer can go on with it.
+    static func openConversation(
+        tenant: UUID, customer: UUID, channel: UUID, at: Date, conn: PostgresConnection
+    ) throws -> (id: UUID, summarizedThrough: Int) {
         let rows = try conn.query(
             """
             INSERT INTO conversations (tenant_id, customer_id, channel_id, last_activity_at) VALUES ($1, $2, $3, $4)
             ON CONFLICT (tenant_id, customer_id, channel_id) WHERE status IN ('open', 'handoff')
             DO UPDATE SET last_activity_at = greatest(conversations.last_activity_at, excluded.last_activity_at)
-            RETURNING id
+            RETURNING id, summarized_through, (xmax = 0) AS created
             """,
             [.uuid(tenant), .uuid(customer), .uuid(channel), .timestamp(at)])
-        guard let id = try rows.first?.decode("id", as: UUID.self) else { throw PostgresError(.decoding, "no conversation id returned") }
-        return id
+        guard let row = rows.first else { throw PostgresError(.decoding, "no conversation id returned") }
+        let id: UUID = try row.decode("id")
+        if try row.decode("created", as: Bool.self) {
+            try conn.execute(
+                """
+                UPDATE orders SET conversation_id = $3, updated_at = now()
+                WHERE tenant_id = $1 AND status IN ('PENDING', 'REVIEW')
+                  AND id = (SELECT (previous_pending_action->>'order_id')::uuid FROM customers WHERE tenant_id = $1 AND id = $2)
+                  AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = $1 AND o.conversation_id = $3 AND o.status IN ('PENDING', 'REVIEW'))
+                """, [.uuid(tenant), .uuid(customer), .uuid(id)])
+        }
+        return (id, try row.decode("summarized_through"))
     }
 
     /// The event as stored in `messages.raw`: as received, except email attachment contents (kept out of the row).

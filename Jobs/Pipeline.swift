@@ -24,6 +24,10 @@ public struct Pipeline: Sendable {
         ExtractOrderStage.self,
         DecideTurnStage.self,
         SendMessageStage.self,
+        SummarizeConversationStage.self,
+        SummarizeSweepStage.self,
+        ExpireContextsStage.self,
+        PurgePayloadsStage.self,
         MessageStatusJob.self,
         KnowledgeEmbedStage.self,
         TrainIntentsStage.self,
@@ -60,6 +64,10 @@ public struct Pipeline: Sendable {
     /// When set, the stages enqueue their successors on this queue instead of each type's own (tests run the whole
     /// chain on a queue of their own; a small deployment may run everything on one queue).
     public var successorQueue: String? = nil
+    /// How long a burst waits, at most, for messages the webhook receiver accepted and ingest has not stored yet
+    /// (``IntakeMarks``): longer than any burst's max wait, because such a message was sent inside the burst and is late
+    /// only on our side (a worker died, a server restarted). Marks older than this are stale.
+    public var intakeWait: Duration = .seconds(120)
     /// For tests (`SWITCHBOARD_TEST_FAULT`): a point where a stage stalls or the process dies once.
     public var testFault: TestFault? = nil
 

@@ -21,6 +21,10 @@ public enum PipelineJobName: String, Sendable, CaseIterable {
     case decideTurn = "decide-turn"
     /// Summarise a long conversation.
     case summarizeConversation = "summarize-conversation"
-    /// Close conversations idle past their context window.
+    /// Find conversations whose summary is overdue (a trigger was lost) and summarise them.
+    case summarizeSweep = "summarize-sweep"
+    /// Close conversations idle past their context window, keeping the customer's key facts.
     case expireContexts = "expire-contexts"
+    /// Delete raw provider payloads older than the tenant's retention.
+    case purgePayloads = "purge-payloads"
 }

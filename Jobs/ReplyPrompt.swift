@@ -41,8 +41,29 @@ enum ReplyPrompt {
             }
             data += "</order>\n"
         }
+        if let history = inputs.history {
+            if let summary = history.summary { data += "<summary_of_earlier_messages>\n\(escape(summary))\n</summary_of_earlier_messages>\n" }
+            data += "<recent_messages>\n"
+            for m in history.recent { data += "<message from=\"\(m.inbound ? "customer" : "us")\">\(escape(m.text))</message>\n" }
+            data += "</recent_messages>\n"
+        }
+        var instructions = system
+        if let restored = inputs.restored {
+            // A returning customer: the reply opens by naming the previous topic and offering to continue or start fresh.
+            instructions += " The customer is returning after their previous conversation closed. Begin by welcoming them back, "
+            instructions += "mention the previous topic, and offer to continue with it or start fresh."
+            if let topic = restored.previousTopic {
+                data += "<previous_topic>\(escape(MemoryText.topic(topic, spanish: inputs.spanish)))</previous_topic>\n"
+            }
+            if let order = restored.pendingOrder {
+                data += "<pending_order_from_last_time>\n"
+                for line in order.lines { data += "<line quantity=\"\(line.quantity)\" unit=\"\(line.unit ?? "")\">\(escape(line.name))</line>\n" }
+                data += "</pending_order_from_last_time>\n"
+                instructions += " Offer the pending order from last time again: ask whether to go ahead with it, change it, or drop it."
+            }
+        }
         let user = "Customer's message:\n<message>\n\(escape(inputs.text))\n</message>\n\nDATA:\n\(data)"
-        return [ChatMessage(.system, system), ChatMessage(.user, user)]
+        return [ChatMessage(.system, instructions), ChatMessage(.user, user)]
     }
 
     /// Angle brackets in data cannot close or open our delimiters.

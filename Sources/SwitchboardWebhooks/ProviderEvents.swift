@@ -1,5 +1,5 @@
 public import FoundationEssentials
-import Jobs
+public import Jobs
 public import SwitchboardQueue
 public import SwitchboardJSON
 
@@ -63,9 +63,10 @@ public enum ProviderEvents {
     /// The jobs of one WhatsApp group routed to a channel. Messages without an id cannot be deduplicated or stored:
     /// they are skipped and counted.
     public static func whatsappJobs(_ group: WhatsAppGroup, tenant: UUID, channel: UUID, receivedAtMs: Int64) -> (
-        jobs: [JobQueue.NewJob], skipped: Int
+        jobs: [JobQueue.NewJob], skipped: Int, marks: [IntakeMark]
     ) {
         var jobs: [JobQueue.NewJob] = []
+        var marks: [IntakeMark] = []
         var skipped = 0
         let contacts = group.value["contacts"]?.elements ?? []
         for message in group.value["messages"]?.elements ?? [] {
@@ -79,6 +80,7 @@ public enum ProviderEvents {
                 ?? (contacts.count == 1 ? contacts[0] : nil)
             let p = IngestMessage(tenant: tenant, channel: channel, provider: .whatsapp, event: message, contact: contact, receivedAtMs: receivedAtMs)
             jobs.append(job(p, payload: p.payload(), uniqueKey: "wa:\(channel):\(id)"))
+            if let mark = p.intakeMark { marks.append(mark) }
         }
         for status in group.value["statuses"]?.elements ?? [] {
             guard let id = status["id"]?.string, !id.isEmpty, let s = status["status"]?.string else {
@@ -88,12 +90,12 @@ public enum ProviderEvents {
             let p = MessageStatusUpdate(tenant: tenant, channel: channel, provider: .whatsapp, event: status, receivedAtMs: receivedAtMs)
             jobs.append(job(p, payload: p.payload(), uniqueKey: "wa-status:\(channel):\(id):\(s)"))
         }
-        return (jobs, skipped)
+        return (jobs, skipped, marks)
     }
 
     /// The job of one Twilio request: a status callback (`MessageStatus` without a received `SmsStatus`) or a message.
     public static func twilioJob(_ form: [(String, String)], tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection)
-        -> JobQueue.NewJob
+        -> (job: JobQueue.NewJob, mark: IntakeMark?)
     {
         var fields: [String: JSONValue] = [:]
         for (k, v) in form { fields[k] = .string(v) }
@@ -103,10 +105,10 @@ public enum ProviderEvents {
         }
         if let status = fields["MessageStatus"]?.string, fields["SmsStatus"]?.string != "received" {
             let p = MessageStatusUpdate(tenant: tenant, channel: channel, provider: .twilio, event: event, receivedAtMs: receivedAtMs)
-            return job(p, payload: p.payload(), uniqueKey: "tw-status:\(channel):\(sid):\(status)")
+            return (job(p, payload: p.payload(), uniqueKey: "tw-status:\(channel):\(sid):\(status)"), nil)
         }
         let p = IngestMessage(tenant: tenant, channel: channel, provider: .twilio, event: event, receivedAtMs: receivedAtMs)
-        return job(p, payload: p.payload(), uniqueKey: "tw:\(channel):\(sid)")
+        return (job(p, payload: p.payload(), uniqueKey: "tw:\(channel):\(sid)"), p.intakeMark)
     }
 
     /// Recipient addresses of a Postmark-style inbound email, each also without its `+tag` (plus-addressing).
@@ -124,10 +126,12 @@ public enum ProviderEvents {
         return out
     }
 
-    public static func emailJob(_ mail: JSONValue, tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection) -> JobQueue.NewJob {
+    public static func emailJob(_ mail: JSONValue, tenant: UUID, channel: UUID, receivedAtMs: Int64) throws(WebhookRejection) -> (
+        job: JobQueue.NewJob, mark: IntakeMark?
+    ) {
         let header = mail["Headers"]?.elements.first { $0["Name"]?.string?.lowercased() == "message-id" }?["Value"]?.string
         guard let id = header ?? mail["MessageID"]?.string, !id.isEmpty else { throw .badRequest("an email without a Message-ID") }
         let p = IngestMessage(tenant: tenant, channel: channel, provider: .email, event: mail, receivedAtMs: receivedAtMs)
-        return job(p, payload: p.payload(), uniqueKey: "email:\(channel):\(id)")
+        return (job(p, payload: p.payload(), uniqueKey: "email:\(channel):\(id)"), p.intakeMark)
     }
 }

@@ -1,4 +1,5 @@
 public import SwitchboardQueue
+public import Jobs
 
 /// Hands a request's jobs to Redis, all or nothing from the provider's point of view: the caller answers 200 only
 /// when this returns. Jobs of concurrent requests travel together (``EnqueueBatcher``: one pipelined round trip
@@ -10,21 +11,29 @@ public struct WebhookIntake: Sendable {
     public let timeout: Duration
     /// Puts every job on this queue instead of its type's own (`ingest`); nil keeps the type's.
     public let queueName: String?
+    /// Marks each accepted message until ingest stores it (``IntakeMarks``), so a burst's turn waits for a late one;
+    /// nil marks nothing.
+    public let marks: IntakeMarks?
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public init(batcher: EnqueueBatcher, timeout: Duration = .seconds(2), queueName: String? = nil) {
+    public init(batcher: EnqueueBatcher, timeout: Duration = .seconds(2), queueName: String? = nil, marks: IntakeMarks? = nil) {
         self.batcher = batcher
         self.timeout = timeout
         self.queueName = queueName
+        self.marks = marks
     }
 
     /// Returns the job ids, in order; a duplicate (same unique key) has the id of the job it duplicates.
     @discardableResult
-    public func accept(_ jobs: [JobQueue.NewJob]) async throws(Unavailable) -> [String] {
+    public func accept(_ jobs: [JobQueue.NewJob], marks messages: [IntakeMark] = []) async throws(Unavailable) -> [String] {
         if jobs.isEmpty { return [] }
+        // Marked before they are enqueued: a mark never trails its job (a mark without a job goes stale).
+        if let marks, !messages.isEmpty {
+            do { try await marks.mark(messages) } catch { throw Unavailable(description: "Redis did not take the intake marks: \(error)") }
+        }
         var routed = jobs
         if let queueName { for i in routed.indices { routed[i].options.queue = queueName } }
         switch await batcher.submit(routed, timeout: timeout) {

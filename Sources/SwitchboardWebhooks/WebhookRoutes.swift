@@ -6,6 +6,7 @@ import NIOCore
 import Metrics
 import Synchronization
 import SwitchboardQueue
+import Jobs
 import SwitchboardStore
 import SwitchboardJSON
 
@@ -139,6 +140,7 @@ public struct WebhookRoutes: Sendable {
         let (groups, _) = try ProviderEvents.whatsappGroups(try decodeJSON(body))
         let signature = request.headers[HTTPField.Name("X-Hub-Signature-256")!]
         var jobs: [JobQueue.NewJob] = []
+        var marks: [IntakeMark] = []
         var dropped = 0
         var verified: Set<String> = []
         for group in groups {
@@ -156,9 +158,10 @@ public struct WebhookRoutes: Sendable {
             }
             let made = ProviderEvents.whatsappJobs(group, tenant: route.tenant, channel: route.channel, receivedAtMs: now)
             jobs += made.jobs
+            marks += made.marks
             dropped += made.skipped
         }
-        let ids = try await intake.accept(jobs)
+        let ids = try await intake.accept(jobs, marks: marks)
         return accepted(Set(ids).count, dropped: dropped)
     }
 
@@ -189,7 +192,8 @@ public struct WebhookRoutes: Sendable {
         // Our send's reference rides on the StatusCallback URL (signed with it): it joins the status's fields.
         var fields = form
         if isStatus, let reference = request.uri.queryParameters.get("sb_ref"), !reference.isEmpty { fields.append(("sb_ref", reference)) }
-        try await intake.accept([try ProviderEvents.twilioJob(fields, tenant: route.tenant, channel: route.channel, receivedAtMs: now)])
+        let made = try ProviderEvents.twilioJob(fields, tenant: route.tenant, channel: route.channel, receivedAtMs: now)
+        try await intake.accept([made.job], marks: made.mark.map { [$0] } ?? [])
         metrics.jobs.increment()
         return Self.twiml()
     }
@@ -228,7 +232,8 @@ public struct WebhookRoutes: Sendable {
         guard let expected = route.secrets.inboundToken, let given = Self.inboundToken(request),
             WebhookSignature.constantTimeEqual(Array(expected.utf8), Array(given.utf8))
         else { throw WebhookRejection(status: 401, code: "bad_token", message: "missing or wrong inbound token") }
-        try await intake.accept([try ProviderEvents.emailJob(mail, tenant: route.tenant, channel: route.channel, receivedAtMs: now)])
+        let made = try ProviderEvents.emailJob(mail, tenant: route.tenant, channel: route.channel, receivedAtMs: now)
+        try await intake.accept([made.job], marks: made.mark.map { [$0] } ?? [])
         return accepted(1)
     }
 

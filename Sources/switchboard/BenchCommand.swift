@@ -8,7 +8,7 @@ import SwitchboardRedis
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the queue (default) and the turn pipeline.",
-        subcommands: [QueueBenchCommand.self, PipelineBenchCommand.self], defaultSubcommand: QueueBenchCommand.self)
+        subcommands: [QueueBenchCommand.self, PipelineBenchCommand.self, ExpiryBenchCommand.self], defaultSubcommand: QueueBenchCommand.self)
 }
 
 /// `switchboard bench [queue]`: enqueue and processing throughput, pickup latency, delayed jobs' lateness and Redis

@@ -23,7 +23,7 @@ struct Switchboard: AsyncParsableCommand {
             PurgeCommand.self, PauseCommand.self, ResumeCommand.self, WorkersCommand.self, TopCommand.self, CheckCommand.self,
             BenchCommand.self, TenantsCommand.self, ChannelsCommand.self, ModelCommand.self, KBCommand.self, CatalogCommand.self, EvalCommand.self,
             TrainCommand.self, ClassifyCommand.self, IntentsCommand.self, ExtractOrderCommand.self, OrdersCommand.self, ProvidersCommand.self,
-            UsageCommand.self, ConversationsCommand.self, TurnsCommand.self, DemoCommand.self, SinkCommand.self,
+            UsageCommand.self, ConversationsCommand.self, TurnsCommand.self, DemoCommand.self, SinkCommand.self, ChaosCommand.self,
             SecretKeyCommand.self, VersionCommand.self,
         ])
 }

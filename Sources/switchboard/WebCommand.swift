@@ -10,6 +10,7 @@ import SwitchboardQueue
 import SwitchboardRedis
 import SwitchboardStore
 import SwitchboardWebhooks
+import Jobs
 
 struct WebCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,7 +47,8 @@ struct WebCommand: AsyncParsableCommand {
         webhookOptions.publicBaseURL = settings.publicURL
         let webhooks = WebhookRoutes(
             router: ChannelRouter(directory: ChannelDirectory(db: db, secretBox: try settings.secretBox())),
-            intake: WebhookIntake(batcher: batcher, queueName: settings.ingestQueue), options: webhookOptions, logger: logger)
+            intake: WebhookIntake(batcher: batcher, queueName: settings.ingestQueue, marks: IntakeMarks(redis: redis)), options: webhookOptions,
+            logger: logger)
 
         let router = buildRouter(
             webhooks: webhooks, ready: { (try? await redis.command(["PING"])) != nil }, metrics: { prometheus.emitToBuffer() })

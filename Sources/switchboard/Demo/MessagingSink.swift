@@ -12,6 +12,8 @@ import UnixSignals
 /// kept (recipient, text, our reference) so a benchmark can count replies per conversation.
 final class MessagingSink: Sendable {
     struct Send: Sendable, Codable {
+        /// The `wamid` the sink answered with.
+        let id: String
         let to: String
         let text: String
         let reference: String?
@@ -36,14 +38,16 @@ final class MessagingSink: Sendable {
             let json = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]
             let to = json["to"] as? String ?? ""
             let text = (json["text"] as? [String: Any])?["body"] as? String ?? ""
-            let send = Send(to: to, text: text, reference: json["biz_opaque_callback_data"] as? String, at: Date())
-            let n = self.sends.withLock { s -> Int in
+            let send = self.sends.withLock { s -> Send in
+                let send = Send(
+                    id: "wamid.SINK-\(self.run)-\(s.count + 1)", to: to, text: text, reference: json["biz_opaque_callback_data"] as? String,
+                    at: Date())
                 s.append(send)
-                return s.count
+                return send
             }
             self.onSend(send)
             let body =
-                #"{"messaging_product":"whatsapp","contacts":[{"input":"\#(to)","wa_id":"\#(to)"}],"messages":[{"id":"wamid.SINK-\#(self.run)-\#(n)"}]}"#
+                #"{"messaging_product":"whatsapp","contacts":[{"input":"\#(to)","wa_id":"\#(to)"}],"messages":[{"id":"\#(send.id)"}]}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

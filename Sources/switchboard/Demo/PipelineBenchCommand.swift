@@ -64,7 +64,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let http = HTTPClient(poolSize: 16)
         let sink = MessagingSink()
         let result = try await withModelAndDatabase { _, db, embedder in
-            let (tenant, phone, secret) = try await makeTenant(db, box: box, embedder: embedder)
+            let (tenant, phone, secret) = try await makeBenchTenant("bench pipeline", db: db, box: box, embedder: embedder, data: data)
             let measured = Mutex<Result?>(nil)
             try await sink.run { sinkPort in
                 let webPort = try freePort()
@@ -102,41 +102,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         print(render(result))
     }
 
-    /// A tenant of its own: a WhatsApp channel, the catalogue and help center embedded, the default pipeline settings.
-    private func makeTenant(_ db: PostgresClient, box: SecretBox, embedder: EmbeddingService) async throws -> (UUID, String, String) {
-        let tenant = try await TenantDirectory(db: db).createTenant(name: "bench pipeline \(UUID().uuidString.prefix(8))").id
-        let phone = String(UInt64.random(in: 100_000_000_000...999_999_999_999))
-        let secret = "bench-\(UUID().uuidString)"
-        _ = try await ChannelDirectory(db: db, secretBox: box).addChannel(
-            tenant: tenant, kind: .whatsapp, address: phone, secrets: ChannelSecrets(appSecret: secret, verifyToken: "bench", accessToken: "bench"))
-        let csv = try String(contentsOfFile: data + "/catalog.csv", encoding: .utf8)
-        _ = try await CatalogStore(db: db).importProducts(try CatalogReader.parse(csv, path: data + "/catalog.csv"), tenant: tenant)
-        let kb = KBStore(db: db)
-        _ = try await kb.importEntries(try KBSourceReader.read(path: data + "/kb"), tenant: tenant)
-        try await KnowledgeEmbedder(store: kb, embedder: embedder).embedPending(tenant: tenant)
-        return (tenant, phone, secret)
-    }
-
-    /// What customers write: a greeting, order lines and questions, a thank-you, in English and Spanish.
-    static let greetings = ["hola", "hi", "buenos días", "hello there", "buenas tardes"]
-    static let middles = [
-        "necesito 5 kg de tomate roma", "2 sacos de cebolla morada", "3 kg de zanahorias", "una caja de limones", "10 kg de papas",
-        "I need 4 kg of carrots", "and 2 boxes of lemons", "how can I get a copy of my invoice?", "what is the minimum order?",
-        "do you deliver on saturdays?", "¿a qué hora llega el pedido?", "6 kg of bananas please", "también 2 kg de aguacate",
-    ]
-    static let closers = ["gracias", "thanks!", "eso es todo", "that's all, thank you"]
-
     /// Posts every conversation's burst, starting conversations at `rate`; returns the messages posted.
     private func drive(_ poster: WhatsAppPoster) async throws -> Int {
-        var rng = SplitMix(seed: seed)
-        let plans: [(phone: String, texts: [String], gaps: [Double])] = (0..<conversations).map { n in
-            let size = 3 + Int(rng.next() % 3)
-            var texts = [Self.greetings[Int(rng.next() % UInt64(Self.greetings.count))]]
-            for _ in 0..<(size - 2) { texts.append(Self.middles[Int(rng.next() % UInt64(Self.middles.count))]) }
-            texts.append(Self.closers[Int(rng.next() % UInt64(Self.closers.count))])
-            let gaps = (0..<size).map { _ in 0.2 + 1.8 * Double(rng.next() % 10_000) / 10_000 }
-            return ("1777\(String(format: "%07d", n))\(seed % 10)", texts, gaps)
-        }
+        let plans = BurstPlan.plans(count: conversations, seed: seed)
         let start = ContinuousClock.now
         if !json { print("posting \(conversations) bursts at \(rate) conversations/s…") }
         return try await withThrowingTaskGroup(of: Int.self) { group in

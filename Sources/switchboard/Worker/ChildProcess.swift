@@ -9,9 +9,9 @@ final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
 
-    init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
+    init(executable: String, arguments: [String], environment: [String: String] = [:], outputPath: String? = nil) throws {
         do {
-            pid = try spawnWithCleanSignals([executable] + arguments, environment: environment)
+            pid = try spawnWithCleanSignals([executable] + arguments, outputPath: outputPath, environment: environment)
         } catch {
             throw SupervisorError(error.description)
         }

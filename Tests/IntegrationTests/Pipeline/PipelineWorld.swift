@@ -53,7 +53,7 @@ struct PipelineWorld {
     }
 
     /// Runs `body` with a worker running the pipeline (sends to `messaging`'s port).
-    func withWorker(messagingPort: Int, ai: TenantAI? = nil, _ body: () async throws -> Void) async throws {
+    func withWorker(messagingPort: Int, ai: TenantAI? = nil, intakeWait: Duration = .seconds(120), _ body: () async throws -> Void) async throws {
         var outbound = OutboundSettings()
         outbound.whatsappBaseURL = "http://127.0.0.1:\(messagingPort)"
         outbound.secretBox = box
@@ -63,6 +63,7 @@ struct PipelineWorld {
             ai: ai,
             outbound: outbound)
         pipeline.successorQueue = queue
+        pipeline.intakeWait = intakeWait
         let registry = JobRegistry()
         pipeline.register(in: registry)
         let worker = QueueWorker(
@@ -77,8 +78,7 @@ struct PipelineWorld {
 
     /// A customer's WhatsApp text, as the webhook receiver enqueues it.
     @discardableResult
-    func customerWrites(_ text: String, from phone: String, name: String = "Ana") async throws -> String {
-        let id = "wamid.\(UUID().uuidString)"
+    func customerWrites(_ text: String, from phone: String, name: String = "Ana", id: String = "wamid.\(UUID().uuidString)") async throws -> String {
         let event: JSONValue = .object([
             "from": .string(phone), "id": .string(id), "timestamp": .string(String(Int(Date().timeIntervalSince1970))), "type": .string("text"),
             "text": .object(["body": .string(text)]),
@@ -149,6 +149,20 @@ struct PipelineWorld {
             return turn.id
         }
         return (conversation, turn)
+    }
+
+    /// Enqueues a job on the world's queue and waits until a worker has run it to its end: `done`, or gone (the test
+    /// worker keeps no finished jobs; enqueue wrote the job's record, so only a finish removes it).
+    func run<P: JobParameters>(_ parameters: P, options: JobOptions = JobOptions(), timeout: Duration = .seconds(30)) async throws {
+        var o = options
+        o.queue = queue
+        let id = try await JobQueue(redis: redis).enqueue(parameters, options: o)
+        var state = "?"
+        try await expectEventually(timeout: timeout) {
+            state = try await QueueInspector(redis: redis).job(id, queue: queue)?.state ?? "gone"
+            if state == "dead" { throw TestFailure("\(P.jobName) died") }
+            return state == "done" || state == "gone"
+        }
     }
 
     func shutdown() async throws {

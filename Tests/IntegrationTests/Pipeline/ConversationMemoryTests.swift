@@ -58,7 +58,12 @@ struct ConversationMemoryTests {
                 #expect(try customer.decode("name", as: String.self) == "Ana Pérez" && customer.decode("products", as: Int.self) == 2)
 
                 // The customer comes back: a new conversation, the draft order moves to it, the reply welcomes them back
-                // to the previous topic and offers the order again.
+                // to the previous topic and offers the order again. The new context gets a long idle time first: an
+                // expiry run elsewhere in the database (the chaos test's schedulers run in parallel) would otherwise
+                // close it two seconds after its turn, before the checks below read it.
+                var longer = PipelineWorld.fastSettings
+                longer.contextIdle = .seconds(1800)
+                try await PipelineSettingsStore(db: world.db).save(longer, tenant: world.tenant)
                 try await world.customerWrites("hola", from: phone, name: "Ana Pérez")
                 var again = try await world.decidedTurns(1, of: phone)
                 try await expectEventually(timeout: .seconds(20)) {

@@ -7,7 +7,10 @@ import SwitchboardProcess
 /// for on a thread of its own.
 final class ChildProcess: Sendable {
     let pid: pid_t
-    private let exitStatus = Mutex<Int32?>(nil)
+    /// Set once `waitpid` has reaped it. Boxed in a class: with a `Mutex` stored in `ChildProcess` itself, Swift 6.3's
+    /// release optimiser inlined this class's deinit where the last reference ends and crashed on its own ownership
+    /// check (in `WorkerSupervisor` and `bench pipeline`).
+    private let exitStatus = ExitStatusBox()
 
     init(executable: String, arguments: [String], environment: [String: String] = [:], outputPath: String? = nil) throws {
         do {
@@ -24,13 +27,13 @@ final class ChildProcess: Sendable {
             detachThread {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                self.exitStatus.withLock { $0 = status }
+                self.exitStatus.value.withLock { $0 = status }
                 continuation.resume(returning: status)
             }
         }
     }
 
-    var hasExited: Bool { exitStatus.withLock { $0 != nil } }
+    var hasExited: Bool { exitStatus.value.withLock { $0 != nil } }
 
     func signal(_ signal: Int32) {
         if !hasExited { kill(pid, signal) }
@@ -77,4 +80,9 @@ func detachThread(_ body: @escaping @Sendable () -> Void) {
         }, context)
     precondition(rc == 0, "pthread_create failed: \(rc)")
     pthread_detach(thread)
+}
+
+/// ``ChildProcess``'s exit status, once known.
+private final class ExitStatusBox: Sendable {
+    let value = Mutex<Int32?>(nil)
 }

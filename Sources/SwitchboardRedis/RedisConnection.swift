@@ -55,17 +55,24 @@ public final class RedisConnection: Sendable {
         try handle.withLock { h in try checked(try send(&h, arguments, blockingFor: timeout)) }
     }
 
-    /// Sends all commands in one write, then reads all replies (one round trip).
+    /// Sends all commands, then reads all replies (one round trip). A long pipeline is written in slices of about
+    /// 64 KiB as it is encoded, so Redis runs its first commands while the rest are still being encoded.
     /// Error replies come back in place as ``RedisReply/error(_:)``; connection errors throw.
     public func pipeline(_ commands: [[RedisArgument]]) throws -> [RedisReply] {
         if commands.isEmpty { return [] }
         return try handle.withLock { h in
             try ensureConnected(&h)
-            let ctx = h.context!
+            var wire: [UInt8] = []
+            wire.reserveCapacity(Self.sliceBytes + 4096)
             for arguments in commands {
-                let rc = withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(ctx, argc, argv, lengths) }
-                if rc != REDIS_OK { throw ioError(&h) }
+                RESPEncoding.append(arguments, to: &wire)
+                if wire.count >= Self.sliceBytes {
+                    try writeAll(&h, wire)
+                    wire.removeAll(keepingCapacity: true)
+                }
             }
+            if !wire.isEmpty { try writeAll(&h, wire) }
+            let ctx = h.context!
             var replies: [RedisReply] = []
             replies.reserveCapacity(commands.count)
             for _ in commands {
@@ -77,6 +84,9 @@ public final class RedisConnection: Sendable {
             return replies
         }
     }
+
+    /// How much of a long pipeline is written at a time.
+    static let sliceBytes = 64 << 10
 
     /// Runs a Lua script by EVALSHA; on NOSCRIPT it runs it once more by EVAL with its source (which also caches it).
     @discardableResult
@@ -121,14 +131,7 @@ public final class RedisConnection: Sendable {
     func sendWithoutBlocking(_ commands: [[RedisArgument]]) -> Bool {
         handle.withLock { h in
             guard let ctx = h.context, ctx.pointee.err == 0, !peerHasClosed(ctx.pointee.fd) else { return false }
-            var wire: [UInt8] = []
-            for arguments in commands {
-                var formatted: UnsafeMutablePointer<CChar>?
-                let length = withArgv(arguments) { argc, argv, lengths in redisFormatCommandArgv(&formatted, argc, argv, lengths) }
-                guard length > 0, let formatted else { return false }
-                wire.append(contentsOf: UnsafeRawBufferPointer(start: formatted, count: Int(length)))
-                redisFreeCommand(formatted)
-            }
+            let wire = RESPEncoding.encode(commands)
             let sent = wire.withUnsafeBytes { Glibc.send(ctx.pointee.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
             // -1 (would block, or an error the blocking write will report) sent nothing: queue it all.
             let from = max(0, sent)
@@ -181,6 +184,27 @@ public final class RedisConnection: Sendable {
         defer { freeReplyObject(raw) }
         if blockingFor != nil { redisSetTimeout(ctx, timeval(configuration.commandTimeout)) }
         return RedisReply(copying: raw)
+    }
+
+    /// Writes `bytes` on the socket (blocking, within the command timeout). The context's own output buffer is empty
+    /// here: only ``sendWithoutBlocking(_:)`` queues bytes in it, and its reply is read before anything else runs.
+    private func writeAll(_ h: inout Handle, _ bytes: [UInt8]) throws {
+        let fd = h.context!.pointee.fd
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                offset += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            let timedOut = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+            drop(&h)
+            throw timedOut
+                ? RedisError(
+                    .timedOut, "Redis at \(configuration.address) did not take the request within the command timeout; part of it may have run")
+                : RedisError(.connectionLost, "connection to \(configuration.address) lost while sending; the commands may or may not have run")
+        }
     }
 
     /// Makes sure a live socket is open: drops one the server has closed, then connects with backoff.

@@ -96,7 +96,10 @@ let package = Package(
         // MARK: Queue core — domain-free: jobs, leases, retries, workers. Each Redis script is its own .lua file.
         library(
             "SwitchboardQueue",
-            ["SwitchboardRedis", "SwitchboardJSON", logging, metrics, .product(name: "CoreMetrics", package: "swift-metrics"), lifecycle],
+            [
+                "SwitchboardRedis", "SwitchboardJSON", logging, metrics, .product(name: "CoreMetrics", package: "swift-metrics"), lifecycle,
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             resources: queueScripts),
 
         // MARK: Scheduler — cron tables, time zones, replicas firing each tick once. Domain-free, on the queue core.

@@ -13,20 +13,35 @@ public struct JobQueue: Sendable {
     /// Queue names this process has already added to `sb:queues`.
     private static let registered = Mutex<Set<String>>([])
 
-    public init(redis: RedisClient) { self.redis = redis }
+    /// Shares round trips between concurrent one-job enqueues.
+    private let coalescer: EnqueueCoalescer
+
+    public init(redis: RedisClient) {
+        self.redis = redis
+        self.coalescer = EnqueueCoalescer()
+    }
 
     /// Enqueues one job and returns its id (for a duplicate of a unique key: the id of the job holding it).
+    ///
+    /// Concurrent calls on one `JobQueue` share round trips (``EnqueueCoalescer``): a call that finds the connection
+    /// busy goes out with the others that gathered meanwhile, in one pipeline; a lone call goes out at once.
     @discardableResult
     public func enqueue<P: JobParameters>(_ parameters: P, options: JobOptions = .init()) async throws -> String {
-        try await enqueue(batch: [parameters], options: options)[0]
+        let job = try NewJob(parameters, options: options)
+        if job.options.debounce != nil { return try await enqueueDebounced(job) }
+        let prepared = try Self.prepare(job, id: JobID.make())
+        try await register(queue: prepared.queue)
+        return try await coalescer.submit([prepared], send: { [self] in try await self.send($0) })[0]
     }
 
     /// Enqueues many jobs of one type with the same options in one round trip; ids come back in order.
     @discardableResult
     public func enqueue<P: JobParameters>(batch: [P], options: JobOptions = .init()) async throws -> [String] {
-        // Each job may name its own lock and limits (built from its parameters); one encoder for the whole batch.
-        let encoder = parametersEncoder()
-        return try await enqueue(jobs: try batch.map { NewJob($0, payload: try encodeParameters($0, with: encoder), options: options) })
+        // Each job may name its own lock and limits (built from its parameters). The parameters are encoded as one JSON
+        // array and cut into its elements: JSONEncoder's cost per call, not per value, was most of a bulk enqueue's
+        // client time.
+        let payloads = try encodeParameters(batch)
+        return try await enqueue(jobs: batch.indices.map { NewJob(batch[$0], payload: payloads[$0], options: options) })
     }
 
     /// Enqueues jobs by name with JSON payloads (the CLI's `enqueue`, and jobs whose type this process does not link).
@@ -96,63 +111,79 @@ public struct JobQueue: Sendable {
             for job in jobs { ids += job.options.debounce == nil ? try await enqueue(jobs: [job]) : [try await enqueueDebounced(job)] }
             return ids
         }
-        struct Call {
-            var queue: String
-            var count: Int
-            var arguments: [RedisArgument]
-        }
-        var calls: [Call] = []
-        var ids: [String] = []
-        ids.reserveCapacity(jobs.count)
-        var queues: Set<String> = []
-        for job in jobs {
-            let options = job.options
-            let queue = options.queue ?? "default"
-            guard !job.name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
-            let stored = try options.stored()
-            let retry = stored.retry
-            let optionsJSON = try OptionsCache.json(for: stored)
-            let unique = options.unique
-            let id = JobID.make()
-            ids.append(id)
-            queues.insert(queue)
-            let fields: [RedisArgument] = [
-                .string(id), .string(job.name), .bytes(job.payload), .int(max(0, options.delay?.milliseconds ?? 0)), .int(retry.maxAttempts),
-                .string(unique?.key ?? ""), .string(unique?.mode.rawValue ?? ""), .int(unique?.ttl.milliseconds ?? 0), .bytes(optionsJSON),
-            ]
-            // At most 500 consecutive jobs of one queue per script call (Lua's argument limits), all calls in one
-            // pipeline. The script decides each unique key in turn, atomically: a later job in the same call sees the
-            // key an earlier one took, exactly as it would across calls.
-            if let last = calls.last, last.queue == queue, last.count < 500 {
-                calls[calls.count - 1].count += 1
-                calls[calls.count - 1].arguments += fields
-            } else {
-                let k = QueueKeys(queue: queue)
-                calls.append(Call(queue: queue, count: 1, arguments: [.string(k.prefix), .string(queue), 1] + fields))
-            }
-        }
-        let pipelined = calls.map { call -> (keys: [RedisArgument], arguments: [RedisArgument]) in
-            let k = QueueKeys(queue: call.queue)
-            var arguments = call.arguments
-            arguments[2] = .int(call.count)
-            return (
-                keys: [.string(k.ready), .string(k.scheduled), .string(k.doorbell), .string(k.waiters), .string(k.active), .string(k.paused)],
-                arguments: arguments
-            )
-        }
+        let ids = JobID.make(count: jobs.count)
+        let prepared = try jobs.indices.map { try Self.prepare(jobs[$0], id: ids[$0]) }
         // The registry of queue names (for ops) is a key of its own, outside the queue's slot, so it cannot be in the
         // script; each process adds a name once, not on every enqueue.
-        for queue in queues { try await register(queue: queue) }
-        let replies = try await redis.evaluatePipelined(QueueScripts.enqueue, calls: pipelined)
-        var result: [String] = []
-        result.reserveCapacity(ids.count)
-        for reply in replies {
-            if case .error(let message) = reply { throw RedisError(.serverError, message) }
-            guard let items = reply.array else { throw QueueError(.unexpectedReply, "enqueue returned \(reply)") }
-            result += items.compactMap(\.string)
+        var queues: Set<String> = []
+        for job in prepared where queues.insert(job.queue).inserted { try await register(queue: job.queue) }
+        return try await send(prepared).map { try $0.get() }
+    }
+
+    /// Jobs per script call at most (Lua's argument limits; smaller calls measured no faster, docs/benchmarks.md).
+    static let jobsPerCall = 500
+
+    /// A job checked and given its id: the queue it goes to and its 9 values for `enqueue.lua`.
+    struct PreparedJob: Sendable {
+        let id: String
+        let queue: String
+        let fields: [RedisArgument]
+    }
+
+    /// Checks a job's name and options and gives it an id. Every non-debounced enqueue goes through it.
+    static func prepare(_ job: NewJob, id: String) throws -> PreparedJob {
+        let options = job.options
+        guard !job.name.isEmpty else { throw QueueError(.invalidOptions, "a job needs a name") }
+        let stored = try options.stored()
+        let unique = options.unique
+        return PreparedJob(
+            id: id, queue: options.queue ?? "default",
+            fields: [
+                .string(id), .string(job.name), .bytes(job.payload), .int(max(0, options.delay?.milliseconds ?? 0)), .int(stored.retry.maxAttempts),
+                .string(unique?.key ?? ""), .string(unique?.mode.rawValue ?? ""), .int(unique?.ttl.milliseconds ?? 0),
+                .bytes(try OptionsCache.json(for: stored)),
+            ])
+    }
+
+    /// Runs `enqueue.lua` for prepared jobs in one round trip: consecutive jobs of one queue share a script call (up to
+    /// 500, Lua's argument limits). Returns each job's id (the holder's for a held unique key), or the error reply of
+    /// its script call; throws when the round trip itself failed (the jobs may or may not be stored).
+    func send(_ jobs: [PreparedJob]) async throws -> [Result<String, any Error>] {
+        // The script decides each unique key in turn, atomically: a later job in the same call sees the key an earlier
+        // one took, exactly as it would across calls.
+        var calls: [(keys: [RedisArgument], arguments: [RedisArgument])] = []
+        var sizes: [Int] = []
+        var start = 0
+        while start < jobs.count {
+            let queue = jobs[start].queue
+            var end = start + 1
+            while end < jobs.count, end - start < Self.jobsPerCall, jobs[end].queue == queue { end += 1 }
+            let k = QueueKeys(queue: queue)
+            var arguments: [RedisArgument] = [.string(k.prefix), .int(end - start)]
+            arguments.reserveCapacity(2 + 9 * (end - start))
+            for job in jobs[start..<end] { arguments += job.fields }
+            calls.append(
+                (
+                    keys: [.string(k.ready), .string(k.scheduled), .string(k.doorbell), .string(k.waiters), .string(k.active), .string(k.paused)],
+                    arguments: arguments
+                ))
+            sizes.append(end - start)
+            start = end
         }
-        guard result.count == ids.count else { throw QueueError(.unexpectedReply, "enqueue returned \(result.count) ids for \(ids.count) jobs") }
-        return result
+        let replies = try await redis.evaluatePipelined(QueueScripts.enqueue, calls: calls)
+        var results: [Result<String, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        for (reply, size) in zip(replies, sizes) {
+            let ids: [String]? = reply.array.map { $0.compactMap(\.string) }
+            if case .error(let message) = reply {
+                results += Array(repeating: .failure(RedisError(.serverError, message)), count: size)
+            } else if let ids, ids.count == size {
+                results += ids.map { .success($0) }
+            } else {
+                results += Array(repeating: .failure(QueueError(.unexpectedReply, "enqueue returned \(reply)")), count: size)
+            }
+        }
+        return results
     }
 
     /// One debounced job (``DebounceOptions``): joins the key's pending job or schedules a new one; returns its id.
@@ -186,22 +217,6 @@ public struct JobQueue: Sendable {
     }
 }
 
-/// A job's parameters as the JSON stored in the queue (keys sorted, so equal parameters make equal payloads).
-func encodeParameters<P: JobParameters>(_ parameters: P, with encoder: JSONEncoder = parametersEncoder()) throws(QueueError) -> [UInt8] {
-    do {
-        return Array(try encoder.encode(parameters))
-    } catch {
-        throw QueueError(.encodingFailed, "parameters of \(P.jobName) do not encode as JSON: \(type(of: error))")
-    }
-}
-
-/// The encoder of job parameters: keys sorted.
-func parametersEncoder() -> JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    return encoder
-}
-
 extension JobOptions {
     /// These options with the job type's defaults, and the parameters' own lock and limits, filled in.
     public func resolved<P: JobParameters>(for parameters: P) -> JobOptions {
@@ -228,34 +243,5 @@ extension JobOptions {
             concurrency: concurrency)
         stored.join = join
         return stored
-    }
-}
-
-/// Job ids: a random (version 4) UUID as lower-case text. Built from two 64-bit draws of the system generator and a
-/// hex table rather than Foundation's `UUID`, whose code path is several times longer: on an idle producer each
-/// enqueue pays for it in cache misses (docs/benchmarks.md).
-enum JobID {
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = (generator.next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
-        let low = (generator.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
-        return String(unsafeUninitializedCapacity: 36) { out in
-            var i = 0
-            func put(_ value: UInt64, nibbles: ClosedRange<Int>) {
-                for n in nibbles.reversed() {
-                    if i == 8 || i == 13 || i == 18 || i == 23 {
-                        out[i] = UInt8(ascii: "-")
-                        i += 1
-                    }
-                    out[i] = hex[Int((value >> UInt64(n * 4)) & 0xF)]
-                    i += 1
-                }
-            }
-            put(high, nibbles: 0...15)
-            put(low, nibbles: 0...15)
-            return i
-        }
     }
 }

@@ -5,24 +5,25 @@
 -- KEYS[3] doorbell list     sb:{q}:doorbell    (wakes workers blocked in BLPOP)
 -- KEYS[4] waiters zset      sb:{q}:waiters     KEYS[5] active zset   KEYS[6] paused flag   (direct handoff)
 -- ARGV[1] key prefix        sb:{q}:            (job hashes are <prefix>job:<id>, unique keys <prefix>unique:<key>)
--- ARGV[2] queue name
--- ARGV[3] number of jobs n, then n groups of 9:
+-- ARGV[2] number of jobs n, then n groups of 9:
 --         id, name, payload, delay_ms, max_attempts, unique_key ('' = none), unique_mode, unique_ttl_ms, options
 --         (options: JSON the worker reads back: timeout, backoff; stored verbatim)
 --
--- Returns: an array of n job ids. For a job whose unique key is held by a live job, the holder's id.
+-- Returns: an array of n job ids. For a job whose unique key is held by a live job, the holder's id. Ready jobs are
+-- pushed with one RPUSH per call, in order.
 --
 -- Atomically: the unique check and the job's creation happen together (never GET-then-SET across round trips),
 -- so concurrent enqueues with one unique key create exactly one job. Then, while workers wait for a handoff, the
 -- oldest ready jobs are leased straight to them (hand_off in prelude.lua); the doorbell rings for what is left.
 local now = now_ms()
 local prefix = ARGV[1]
-local n = tonumber(ARGV[3])
+local n = tonumber(ARGV[2])
 local out = {}
+local ready_ids = {}
 local rang = false
 local scheduled = false
 for i = 0, n - 1 do
-  local b = 4 + i * 9
+  local b = 3 + i * 9
   local id, name, payload = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local delay, max_attempts = tonumber(ARGV[b + 3]), ARGV[b + 4]
   local ukey, umode, uttl, options = ARGV[b + 5], ARGV[b + 6], tonumber(ARGV[b + 7]), ARGV[b + 8]
@@ -34,12 +35,13 @@ for i = 0, n - 1 do
     if ukey ~= '' then
       redis.call('SET', prefix .. 'unique:' .. ukey, id, 'PX', uttl)
     end
-    create_job(prefix, ARGV[2], KEYS[1], KEYS[2], now, id, name, payload, delay, max_attempts, ukey, umode, uttl, options)
+    create_job(prefix, KEYS[1], KEYS[2], now, id, name, payload, delay, max_attempts, ukey, umode, uttl, options, ready_ids)
     rang = true
     if delay > 0 then scheduled = true end
     out[#out + 1] = id
   end
 end
+if #ready_ids > 0 then redis.call('RPUSH', KEYS[1], unpack(ready_ids)) end  -- in order, one command per call
 if rang then
   hand_off(prefix, KEYS[1], KEYS[5], KEYS[4], KEYS[6], now)
   -- Ring for jobs still ready, and for scheduled ones (a worker's take learns their due time and sets its timer).

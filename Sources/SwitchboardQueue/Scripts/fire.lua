@@ -20,7 +20,7 @@ for i = 9, #ARGV do
   if tick > cursor then
     local id = series .. '@' .. ARGV[i]
     if redis.call('EXISTS', prefix .. 'job:' .. id) == 0 then
-      create_job(prefix, queue, KEYS[1], KEYS[2], now, id, ARGV[4], ARGV[5], 0, ARGV[6], '', '', 0, ARGV[7])
+      create_job(prefix, KEYS[1], KEYS[2], now, id, ARGV[4], ARGV[5], 0, ARGV[6], '', '', 0, ARGV[7])
       redis.call('HSET', KEYS[4], 'fired_tick_ms', tick, 'fired_at_ms', now)
       redis.call('HINCRBY', KEYS[4], 'fired', 1)
       out[#out + 1] = id

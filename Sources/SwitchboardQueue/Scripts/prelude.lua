@@ -133,20 +133,30 @@ local function reclaim_job(prefix, keys, id, now, reason, opts)
   return 'ready'
 end
 
--- Stores a new job's hash and puts its id in 'ready' (delay_ms 0) or 'scheduled' (run at now + delay_ms).
-local function create_job(prefix, queue, ready_key, scheduled_key, now, id, name, payload, delay_ms, max_attempts, ukey, umode, uttl, options)
+-- Stores a new job's hash and puts its id in 'ready' (delay_ms 0) or 'scheduled' (run at now + delay_ms). With
+-- `ready_ids` (a table), a ready job's id is appended to it instead, for one RPUSH by the caller. The hash holds what
+-- workers and ops read; the id and queue are in its key, and the unique fields are written only for a unique job (a
+-- missing field reads as false, which every reader takes as "no key").
+local function create_job(prefix, ready_key, scheduled_key, now, id, name, payload, delay_ms, max_attempts, ukey, umode, uttl, options, ready_ids)
   local created = int(now)
   local state, at = 'ready', created
   if delay_ms > 0 then
     state, at = 'scheduled', int(now + delay_ms)
     redis.call('ZADD', scheduled_key, at, id)
+  elseif ready_ids then
+    ready_ids[#ready_ids + 1] = id
   else
     redis.call('RPUSH', ready_key, id)
   end
-  redis.call('HSET', prefix .. 'job:' .. id,
-    'id', id, 'name', name, 'payload', payload, 'queue', queue, 'state', state,
-    'attempt', '0', 'max_attempts', max_attempts, 'created_ms', created, 'run_at_ms', at,
-    'ready_ms', at, 'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', int(uttl), 'options', options)
+  local jk = prefix .. 'job:' .. id
+  if ukey ~= '' then
+    redis.call('HSET', jk, 'name', name, 'payload', payload, 'state', state, 'attempt', '0', 'max_attempts', max_attempts,
+      'created_ms', created, 'run_at_ms', at, 'ready_ms', at, 'options', options,
+      'unique_key', ukey, 'unique_mode', umode, 'unique_ttl_ms', int(uttl))
+  else
+    redis.call('HSET', jk, 'name', name, 'payload', payload, 'state', state, 'attempt', '0', 'max_attempts', max_attempts,
+      'created_ms', created, 'run_at_ms', at, 'ready_ms', at, 'options', options)
+  end
 end
 
 -- Leases one ready job (already out of 'ready') to a worker under `token` (from next_tokens) until `deadline` (ms, as
@@ -255,7 +265,7 @@ local function debounce_job(prefix, queue, scheduled_key, now, id, name, payload
     end
     return { pending[1], false }
   end
-  create_job(prefix, queue, '', scheduled_key, now, id, name, payload, math.min(window, max_wait), max_attempts, '', '', 0, options)
+  create_job(prefix, '', scheduled_key, now, id, name, payload, math.min(window, max_wait), max_attempts, '', '', 0, options)
   if collect then
     redis.call('HSET', prefix .. 'job:' .. id, 'collected', '[' .. payload .. ']', 'collected_n', 1)
   end
@@ -285,7 +295,7 @@ local function arrive(prefix, queue, ready_key, scheduled_key, now, s)
         local parts = {}
         for i = 0, tonumber(s.n) - 1 do parts[#parts + 1] = redis.call('HGET', jk, 'r:' .. i) or 'null' end
         local t = cjson.decode(s.target)
-        create_job(prefix, queue, ready_key, scheduled_key, now, t.id, t.name, t.payload, 0, t.max_attempts, '', '', 0, t.options)
+        create_job(prefix, ready_key, scheduled_key, now, t.id, t.name, t.payload, 0, t.max_attempts, '', '', 0, t.options)
         redis.call('HSET', prefix .. 'job:' .. t.id, 'collected', '[' .. table.concat(parts, ',') .. ']', 'parent', s.member)
         redis.call('HSET', jk, 'state', 'done', 'job', t.id)
       end
@@ -314,7 +324,7 @@ local function create_successor(prefix, queue, ready_key, scheduled_key, now, s)
     if unique_holder(prefix, ukey) then return end
     redis.call('SET', prefix .. 'unique:' .. ukey, s.id, 'PX', int(uttl))
   end
-  create_job(prefix, queue, ready_key, scheduled_key, now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, ukey, umode, uttl, s.options)
+  create_job(prefix, ready_key, scheduled_key, now, s.id, s.name, s.payload, s.delay_ms, s.max_attempts, ukey, umode, uttl, s.options)
   redis.call('HSET', prefix .. 'job:' .. s.id, 'parent', s.parent)
 end
 

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import HummingbirdCore
 public import Logging
 import NIOCore
 
@@ -25,7 +26,15 @@ public func buildRouter(
     return router
 }
 
-/// The HTTP server for `router` on `host:port`.
-public func buildApplication(router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
-    Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"), logger: logger)
+/// The HTTP server for `router` on `host:port`, behind the connection guard (``ConnectionLimits``): `census` counts its
+/// connections and logs refusals and stalls.
+public func buildApplication(
+    router: Router<BasicRequestContext>, host: String, port: Int, limits: ConnectionLimits = .init(), census: ConnectionCensus? = nil,
+    logger: Logger
+) -> some ApplicationProtocol {
+    let census = census ?? ConnectionCensus(limit: limits.maxConnections, logger: logger)
+    return Application(
+        router: router,
+        server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: limits, census: census) },
+        configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"), logger: logger)
 }

@@ -59,15 +59,24 @@ public struct WebhookRoutes: Sendable {
     private func handle(_ provider: String, _ request: Request, _ body: (Request, [UInt8], Int64) async throws -> Response) async -> Response {
         var request = request
         let response: Response
+        let bytes: [UInt8]
         do {
             let buffer = try await request.collectBody(upTo: options.maxBodyBytes)
-            let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+            bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+        } catch is NIOTooManyBytesError {
+            metrics.request(provider: provider, status: 413)
+            return Self.json(413, ["error": "too_large", "message": "the body is larger than \(options.maxBodyBytes) bytes"])
+        } catch {
+            // The client went away mid-body, or the connection guard closed it for stalling: nobody is left to answer,
+            // and the guard counts and logs these at a rate that cannot flood the log.
+            metrics.request(provider: provider, status: 408)
+            return Response(status: .requestTimeout)
+        }
+        do {
             response = try await body(request, bytes, Int64(Date().timeIntervalSince1970 * 1000))
         } catch let error as WebhookRejection {
             logger.notice("webhook rejected", metadata: ["provider": "\(provider)", "status": "\(error.status)", "reason": "\(error.message)"])
             response = Self.json(error.status, ["error": error.code, "message": error.message])
-        } catch is NIOTooManyBytesError {
-            response = Self.json(413, ["error": "too_large", "message": "the body is larger than \(options.maxBodyBytes) bytes"])
         } catch let error as WebhookIntake.Unavailable {
             logger.error("webhook not accepted: queue unavailable", metadata: ["provider": "\(provider)", "error": "\(error)"])
             response = Self.unavailable("the queue is unavailable; retry later")

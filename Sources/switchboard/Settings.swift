@@ -4,9 +4,11 @@ import Glibc
 import Logging
 import Synchronization
 import SwitchboardEmbedding
+import SwitchboardQueue
 import SwitchboardRedis
 import SwitchboardStore
 import SwitchboardUnderstanding
+import SwitchboardWebhooks
 
 /// Configuration read from the environment, once, at the executable's edge. Library modules never read it.
 struct Settings: Sendable {
@@ -34,6 +36,9 @@ struct Settings: Sendable {
     var ingestQueue: String
     /// `WEBHOOK_MAX_BYTES`: bodies larger than this get 413. Default 1048576 (1 MB).
     var webhookMaxBytes: Int
+    /// The web receiver's connection guard: `WEB_IDLE_TIMEOUT` (default 30s), `WEB_HEAD_TIMEOUT` (10s),
+    /// `WEB_BODY_TIMEOUT` (30s), `WEB_MAX_CONNECTIONS` (half the open-file limit, at most 10000).
+    var connectionLimits = ConnectionLimits()
     /// `SWITCHBOARD_MODEL_DIR`: the embedded sentence model's folder (model.safetensors, vocab.txt), as
     /// scripts/fetch-model fills it. Default `.switchboard-dev/models/all-MiniLM-L6-v2`.
     var modelDirectory: String
@@ -68,6 +73,20 @@ struct Settings: Sendable {
         guard let embeddingThreads = Int(threads), (1...64).contains(embeddingThreads) else {
             throw ValidationError("EMBEDDING_THREADS must be a number from 1 to 64 (got \"\(threads)\")")
         }
+        var limits = ConnectionLimits()
+        for (name, path) in [
+            ("WEB_IDLE_TIMEOUT", \ConnectionLimits.idleTimeout), ("WEB_HEAD_TIMEOUT", \.headTimeout), ("WEB_BODY_TIMEOUT", \.bodyTimeout),
+        ] {
+            guard let text = value(name) else { continue }
+            guard let duration = try? DurationText.parse(text), duration > .zero else {
+                throw ValidationError("\(name) must be a positive duration such as 500ms, 30s or 2m (got \"\(text)\")")
+            }
+            limits[keyPath: path] = duration
+        }
+        if let text = value("WEB_MAX_CONNECTIONS") {
+            guard let n = Int(text), n >= 1 else { throw ValidationError("WEB_MAX_CONNECTIONS must be a number, at least 1 (got \"\(text)\")") }
+            limits.maxConnections = n
+        }
         let format = (value("LOG_FORMAT") ?? "text").lowercased()
         guard format == "text" || format == "json" else { throw ValidationError("LOG_FORMAT must be text or json (got \"\(format)\")") }
         return Settings(
@@ -83,6 +102,7 @@ struct Settings: Sendable {
             publicURL: value("PUBLIC_URL"),
             ingestQueue: value("INGEST_QUEUE") ?? "ingest",
             webhookMaxBytes: webhookMaxBytes,
+            connectionLimits: limits,
             modelDirectory: value("SWITCHBOARD_MODEL_DIR") ?? ".switchboard-dev/models/all-MiniLM-L6-v2",
             embeddingThreads: embeddingThreads,
             intentModelPath: value("SWITCHBOARD_INTENT_MODEL") ?? "Models/intents/intents.sbm",

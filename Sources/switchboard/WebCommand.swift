@@ -24,6 +24,12 @@ struct WebCommand: AsyncParsableCommand {
             (channel secrets); PUBLIC_URL for Twilio behind a proxy; INGEST_QUEUE (default ingest); WEBHOOK_MAX_BYTES (default 1 MB).
             Listens on HOST:PORT (default 127.0.0.1:8080). SIGTERM or SIGINT stops it gracefully.
 
+            Slow and idle clients: a connection with no request is closed after WEB_IDLE_TIMEOUT (default 30s); a
+            request's head must arrive within WEB_HEAD_TIMEOUT of its first byte (10s) and its body within
+            WEB_BODY_TIMEOUT of the head (30s). At most WEB_MAX_CONNECTIONS are open at once (default half the
+            open-file limit, at most 10000); past it new connections are closed at once, with a warning at most every
+            10 s. Clients that stall or go away are logged as notices, one line per kind every 10 s with the count.
+
             Examples:
               switchboard web
               PORT=9000 HOST=0.0.0.0 PUBLIC_URL=https://hooks.example.com switchboard web
@@ -52,7 +58,8 @@ struct WebCommand: AsyncParsableCommand {
 
         let router = buildRouter(
             webhooks: webhooks, ready: { (try? await redis.command(["PING"])) != nil }, metrics: { prometheus.emitToBuffer() })
-        let app = buildApplication(router: router, host: settings.host, port: settings.port, logger: logger)
+        let app = buildApplication(
+            router: router, host: settings.host, port: settings.port, limits: settings.connectionLimits, logger: logger)
         // Stopped in reverse order: the server stops taking requests first, then the batcher sends what is left.
         let group = ServiceGroup(services: [batcher, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

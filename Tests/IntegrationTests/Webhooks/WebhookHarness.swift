@@ -58,12 +58,13 @@ final class WebhookHarness: @unchecked Sendable {
         return h
     }
 
-    func startWeb(redisURL: String) async throws {
+    func startWeb(redisURL: String, environment extra: [String: String] = [:]) async throws {
         let port = try freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(queue).log").path
         let pid = try spawnWithCleanSignals(
             [try TestEnvironment.switchboardBinary(), "web"], outputPath: log,
-            environment: ["PORT": String(port), "REDIS_URL": redisURL, "INGEST_QUEUE": queue, "PUBLIC_URL": Self.publicURL, "LOG_LEVEL": "warning"])
+            environment: ["PORT": String(port), "REDIS_URL": redisURL, "INGEST_QUEUE": queue, "PUBLIC_URL": Self.publicURL, "LOG_LEVEL": "warning"]
+                .merging(extra) { $1 })
         web = (pid, port, log)
         try await expectEventually { (try? await self.http.execute(.init(url: "http://127.0.0.1:\(port)/healthz")))?.status == 200 }
     }

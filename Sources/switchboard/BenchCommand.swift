@@ -30,6 +30,7 @@ struct QueueBenchCommand: AsyncParsableCommand {
     @Option(help: "No-op jobs for the throughput runs.") var jobs: Int = 20_000
     @Option(help: "Worker processes.") var processes: Int = 2
     @Option(help: "Job slots per worker process.") var concurrency: Int = 16
+    @Option(help: "Concurrent callers for the one-call-per-job enqueue run that shares round trips.") var producers: Int = 16
     @OptionGroup(title: "Latency runs") var latency: LatencyRunOptions
     @Flag(help: "Run the workers with --no-direct-handoff (to compare).") var noDirectHandoff = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
@@ -38,7 +39,9 @@ struct QueueBenchCommand: AsyncParsableCommand {
     struct Result: Codable {
         var jobs, processes, concurrency: Int
         /// Throughput, jobs per second.
-        var enqueuePerJobJobsPerSecond, enqueueBatchJobsPerSecond, processingJobsPerSecond, processingIncludingStartupJobsPerSecond: Double
+        var enqueuePerJobJobsPerSecond, enqueuePerJobConcurrentJobsPerSecond, enqueueBatchJobsPerSecond: Double
+        var producers: Int
+        var processingJobsPerSecond, processingIncludingStartupJobsPerSecond: Double
         var redisCommandsPerJob, redisClientCallsPerJob: Double
         /// Pickup latency at `latencyRate` jobs per second.
         var latencyRate: Int
@@ -46,6 +49,12 @@ struct QueueBenchCommand: AsyncParsableCommand {
         /// How long after its due time a delayed job started.
         var delayedJobs: Int
         var dueLatenessP50Ms, dueLatenessP99Ms, dueLatenessMaxMs: Double
+    }
+
+    func validate() throws {
+        if jobs < 1 || processes < 1 || concurrency < 1 || producers < 1 {
+            throw ValidationError("--jobs, --processes, --concurrency and --producers must be at least 1")
+        }
     }
 
     func run() async throws {
@@ -58,13 +67,26 @@ struct QueueBenchCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let processed = QueueKeys(queue: queue).processedToday
 
-        // 1. Enqueue, one call per job (up to 5,000), then in batches of 1,000.
+        // 1. Enqueue, one call per job (up to 5,000) from one caller, then from `producers` concurrent callers (up to
+        // 20,000; they share round trips), then in batches of 1,000.
         let perJob = min(jobs, 5000)
         var started = clock.now
         for _ in 0..<perJob { try await producer.enqueue(DiagnosticJobs.Noop(), options: options) }
         let perJobRate = Double(perJob) / (clock.now - started).seconds
-        try await redis.command(["DEL", .string(QueueKeys(queue: queue).ready)])
-        for key in try await scan(redis, match: QueueKeys(queue: queue).prefix + "job:*") { try await redis.command(["DEL", .string(key)]) }
+        try await clear(redis, queue: queue)
+        let concurrentJobs = min(jobs, 20_000)
+        started = clock.now
+        try await withThrowingDiscardingTaskGroup { group in
+            for p in 0..<producers {
+                group.addTask {
+                    for _ in stride(from: p, to: concurrentJobs, by: producers) {
+                        try await producer.enqueue(DiagnosticJobs.Noop(), options: options)
+                    }
+                }
+            }
+        }
+        let concurrentRate = Double(concurrentJobs) / (clock.now - started).seconds
+        try await clear(redis, queue: queue)
         try await redis.command(["CONFIG", "RESETSTAT"])
         started = clock.now
         for chunk in stride(from: 0, to: jobs, by: 1000) {
@@ -142,7 +164,8 @@ struct QueueBenchCommand: AsyncParsableCommand {
         func due(_ p: Double) -> Double { (percentile(p, of: lateness) * 100).rounded() / 100 }
         let result = Result(
             jobs: jobs, processes: processes, concurrency: concurrency, enqueuePerJobJobsPerSecond: perJobRate.rounded(),
-            enqueueBatchJobsPerSecond: batchRate.rounded(), processingJobsPerSecond: steady.rounded(),
+            enqueuePerJobConcurrentJobsPerSecond: concurrentRate.rounded(), enqueueBatchJobsPerSecond: batchRate.rounded(), producers: producers,
+            processingJobsPerSecond: steady.rounded(),
             processingIncludingStartupJobsPerSecond: withStartup.rounded(),
             redisCommandsPerJob: (Double(totalCommands) / Double(jobs) * 100).rounded() / 100,
             redisClientCallsPerJob: (Double(clientCalls) / Double(jobs) * 100).rounded() / 100,
@@ -157,6 +180,10 @@ struct QueueBenchCommand: AsyncParsableCommand {
                     headers: ["MEASURE", "VALUE"],
                     rows: [
                         ["enqueue, one call per job", "\(Int(result.enqueuePerJobJobsPerSecond)) jobs/s"],
+                        [
+                            "enqueue, one call per job, \(producers) concurrent callers",
+                            "\(Int(result.enqueuePerJobConcurrentJobsPerSecond)) jobs/s",
+                        ],
                         ["enqueue, batches of 1000", "\(Int(result.enqueueBatchJobsPerSecond)) jobs/s"],
                         ["processing (steady), \(processes)x\(concurrency)", "\(Int(result.processingJobsPerSecond)) jobs/s"],
                         ["processing incl. start-up", "\(Int(result.processingIncludingStartupJobsPerSecond)) jobs/s"],
@@ -173,6 +200,12 @@ struct QueueBenchCommand: AsyncParsableCommand {
                     ]
                 ).render())
         }
+    }
+
+    /// Deletes the queue's ready list and job hashes (between enqueue runs).
+    private func clear(_ redis: RedisClient, queue: String) async throws {
+        try await redis.command(["DEL", .string(QueueKeys(queue: queue).ready)])
+        for key in try await scan(redis, match: QueueKeys(queue: queue).prefix + "job:*") { try await redis.command(["DEL", .string(key)]) }
     }
 
     private func scan(_ redis: RedisClient, match: String) async throws -> [String] {

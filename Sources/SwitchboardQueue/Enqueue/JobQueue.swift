@@ -173,15 +173,30 @@ public struct JobQueue: Sendable {
         let replies = try await redis.evaluatePipelined(QueueScripts.enqueue, calls: calls)
         var results: [Result<String, any Error>] = []
         results.reserveCapacity(jobs.count)
+        var offset = 0
         for (reply, size) in zip(replies, sizes) {
-            let ids: [String]? = reply.array.map { $0.compactMap(\.string) }
+            let call = jobs[offset..<offset + size]
+            offset += size
             if case .error(let message) = reply {
                 results += Array(repeating: .failure(RedisError(.serverError, message)), count: size)
-            } else if let ids, ids.count == size {
-                results += ids.map { .success($0) }
-            } else {
-                results += Array(repeating: .failure(QueueError(.unexpectedReply, "enqueue returned \(reply)")), count: size)
+                continue
             }
+            // Created jobs keep the ids they were given; the reply names only the duplicates, by position.
+            var ids = call.map(\.id)
+            guard let pairs = reply.array, pairs.count % 2 == 0 else {
+                results += Array(repeating: .failure(QueueError(.unexpectedReply, "enqueue returned \(reply)")), count: size)
+                continue
+            }
+            var valid = true
+            for k in stride(from: 0, to: pairs.count, by: 2) {
+                guard let position = pairs[k].int, (1...size).contains(Int(position)), let holder = pairs[k + 1].string else {
+                    valid = false
+                    break
+                }
+                ids[Int(position) - 1] = holder
+            }
+            results +=
+                valid ? ids.map { .success($0) } : Array(repeating: .failure(QueueError(.unexpectedReply, "enqueue returned \(reply)")), count: size)
         }
         return results
     }

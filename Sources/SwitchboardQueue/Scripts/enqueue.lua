@@ -9,8 +9,9 @@
 --         id, name, payload, delay_ms, max_attempts, unique_key ('' = none), unique_mode, unique_ttl_ms, options
 --         (options: JSON the worker reads back: timeout, backoff; stored verbatim)
 --
--- Returns: an array of n job ids. For a job whose unique key is held by a live job, the holder's id. Ready jobs are
--- pushed with one RPUSH per call, in order.
+-- Returns: a flat array of (position, holder id) pairs, one for each job whose unique key is held by a live job (it was
+-- not created: its id is the holder's); every other job was created with the id it was given, so a plain bulk call
+-- answers an empty array. Ready jobs are pushed with one RPUSH per call, in order.
 --
 -- Atomically: the unique check and the job's creation happen together (never GET-then-SET across round trips),
 -- so concurrent enqueues with one unique key create exactly one job. Then, while workers wait for a handoff, the
@@ -30,6 +31,7 @@ for i = 0, n - 1 do
   local existing = false
   if ukey ~= '' then existing = unique_holder(prefix, ukey) end
   if existing then
+    out[#out + 1] = i + 1
     out[#out + 1] = existing
   else
     if ukey ~= '' then
@@ -38,7 +40,6 @@ for i = 0, n - 1 do
     create_job(prefix, KEYS[1], KEYS[2], now, id, name, payload, delay, max_attempts, ukey, umode, uttl, options, ready_ids)
     rang = true
     if delay > 0 then scheduled = true end
-    out[#out + 1] = id
   end
 end
 if #ready_ids > 0 then redis.call('RPUSH', KEYS[1], unpack(ready_ids)) end  -- in order, one command per call

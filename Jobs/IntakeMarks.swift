@@ -49,12 +49,20 @@ public struct IntakeMarks: Sendable {
     /// Marks messages as accepted, in one pipelined round trip.
     public func mark(_ marks: [IntakeMark]) async throws {
         guard !marks.isEmpty else { return }
-        var commands: [[RedisArgument]] = []
-        for mark in marks {
-            commands.append(["ZADD", .string(Self.key(mark.sender)), .string(String(mark.receivedAtMs)), .string(mark.id)])
-            commands.append(["PEXPIRE", .string(Self.key(mark.sender)), "3600000"])
+        for reply in try await redis.pipeline(Self.commands(marking: marks)) {
+            if case .error(let message) = reply { throw RedisError(.serverError, message) }
         }
-        for reply in try await redis.pipeline(commands) { if case .error(let message) = reply { throw RedisError(.serverError, message) } }
+    }
+
+    /// The commands that mark messages as accepted, for a caller that sends them in a round trip of its own making
+    /// (the web receiver sends them ahead of the jobs, in the enqueue's trip).
+    public static func commands(marking marks: [IntakeMark]) -> [[RedisArgument]] {
+        marks.flatMap { mark -> [[RedisArgument]] in
+            [
+                ["ZADD", .string(key(mark.sender)), .string(String(mark.receivedAtMs)), .string(mark.id)],
+                ["PEXPIRE", .string(key(mark.sender)), "3600000"],
+            ]
+        }
     }
 
     /// The message is stored (or refused for good): its mark goes.

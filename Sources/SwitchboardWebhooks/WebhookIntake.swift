@@ -30,13 +30,12 @@ public struct WebhookIntake: Sendable {
     @discardableResult
     public func accept(_ jobs: [JobQueue.NewJob], marks messages: [IntakeMark] = []) async throws(Unavailable) -> [String] {
         if jobs.isEmpty { return [] }
-        // Marked before they are enqueued: a mark never trails its job (a mark without a job goes stale).
-        if let marks, !messages.isEmpty {
-            do { try await marks.mark(messages) } catch { throw Unavailable(description: "Redis did not take the intake marks: \(error)") }
-        }
+        // The marks go ahead of the jobs in the same round trip: a mark never trails its job (a mark without a job
+        // goes stale), and marking costs no trip of its own.
+        let before = marks != nil && !messages.isEmpty ? IntakeMarks.commands(marking: messages) : []
         var routed = jobs
         if let queueName { for i in routed.indices { routed[i].options.queue = queueName } }
-        switch await batcher.submit(routed, timeout: timeout) {
+        switch await batcher.submit(routed, before: before, timeout: timeout) {
         case .success(let ids)?: return ids
         case .failure(let error)?: throw Unavailable(description: "Redis did not accept the jobs: \(error)")
         case nil: throw Unavailable(description: "Redis did not answer within \(DurationText.format(timeout))")

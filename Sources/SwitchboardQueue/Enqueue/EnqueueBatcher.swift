@@ -1,4 +1,5 @@
 public import ServiceLifecycle
+public import SwitchboardRedis
 import Synchronization
 
 /// Group commit for enqueues from many concurrent callers (the webhook receiver's requests): whatever arrives while
@@ -15,6 +16,7 @@ public final class EnqueueBatcher: Service, Sendable {
 
     private struct Waiter {
         let jobs: [JobQueue.NewJob]
+        let before: [[RedisArgument]]
         let deadline: ContinuousClock.Instant
         let reply: ResumeOnce<Result<[String], any Error>?>
     }
@@ -37,14 +39,14 @@ public final class EnqueueBatcher: Service, Sendable {
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Enqueues `jobs` with the next round trip. Returns their ids, the error Redis gave, or nil when `timeout`
-    /// passed first.
-    public func submit(_ jobs: [JobQueue.NewJob], timeout: Duration) async -> Result<[String], any Error>? {
+    /// Enqueues `jobs` with the next round trip, `before` (the caller's own writes, such as intake marks) running ahead
+    /// of every job of that trip. Returns their ids, the error Redis gave, or nil when `timeout` passed first.
+    public func submit(_ jobs: [JobQueue.NewJob], before: [[RedisArgument]] = [], timeout: Duration) async -> Result<[String], any Error>? {
         await withCheckedContinuation { continuation in
             let reply = ResumeOnce<Result<[String], any Error>?>(continuation)
             let accepted = state.withLock { s -> Bool in
                 guard !s.stopped else { return false }
-                let waiter = Waiter(jobs: jobs, deadline: .now + timeout, reply: reply)
+                let waiter = Waiter(jobs: jobs, before: before, deadline: .now + timeout, reply: reply)
                 s.pending.append(waiter)
                 s.waiting[ObjectIdentifier(reply)] = waiter
                 return true
@@ -101,7 +103,7 @@ public final class EnqueueBatcher: Service, Sendable {
     private func send(_ batch: [Waiter]) async {
         let result: Result<[String], any Error>
         do {
-            result = .success(try await queue.enqueue(jobs: batch.flatMap(\.jobs)))
+            result = .success(try await queue.enqueue(jobs: batch.flatMap(\.jobs), after: batch.flatMap(\.before)))
         } catch {
             result = .failure(error)
         }

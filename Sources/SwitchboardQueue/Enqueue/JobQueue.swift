@@ -123,6 +123,23 @@ public struct JobQueue: Sendable {
     /// Jobs per script call at most (Lua's argument limits; smaller calls measured no faster, docs/benchmarks.md).
     static let jobsPerCall = 500
 
+    /// As ``enqueue(jobs:)``, with `commands` run first in the same round trip, so they land no later than the jobs
+    /// (the web receiver's intake marks). Throws if Redis refused any command or job.
+    @discardableResult
+    public func enqueue(jobs: [NewJob], after commands: [[RedisArgument]]) async throws -> [String] {
+        if commands.isEmpty { return try await enqueue(jobs: jobs) }
+        guard !jobs.contains(where: { $0.options.debounce != nil }) else {
+            throw QueueError(.invalidOptions, "debounced jobs cannot share a round trip with other commands")
+        }
+        let ids = JobID.make(count: jobs.count)
+        let prepared = try jobs.indices.map { try Self.prepare(jobs[$0], id: ids[$0]) }
+        var queues: Set<String> = []
+        for job in prepared where queues.insert(job.queue).inserted { try await register(queue: job.queue) }
+        let (replies, results) = try await send(prepared, before: commands)
+        for reply in replies { if case .error(let message) = reply { throw RedisError(.serverError, message) } }
+        return try results.map { try $0.get() }
+    }
+
     /// A job checked and given its id: the queue it goes to and its 9 values for `enqueue.lua`.
     struct PreparedJob: Sendable {
         let id: String
@@ -149,6 +166,12 @@ public struct JobQueue: Sendable {
     /// 500, Lua's argument limits). Returns each job's id (the holder's for a held unique key), or the error reply of
     /// its script call; throws when the round trip itself failed (the jobs may or may not be stored).
     func send(_ jobs: [PreparedJob]) async throws -> [Result<String, any Error>] {
+        try await send(jobs, before: []).jobs
+    }
+
+    /// As ``send(_:)``, with `commands` run first in the same round trip (a caller's own writes that must land no
+    /// later than its jobs); their replies come back in order, error replies in place.
+    func send(_ jobs: [PreparedJob], before commands: [[RedisArgument]]) async throws -> (commands: [RedisReply], jobs: [Result<String, any Error>]) {
         // The script decides each unique key in turn, atomically: a later job in the same call sees the key an earlier
         // one took, exactly as it would across calls.
         var calls: [(keys: [RedisArgument], arguments: [RedisArgument])] = []
@@ -170,7 +193,21 @@ public struct JobQueue: Sendable {
             sizes.append(end - start)
             start = end
         }
-        let replies = try await redis.evaluatePipelined(QueueScripts.enqueue, calls: calls)
+        var replies: [RedisReply]
+        var before: [RedisReply] = []
+        if commands.isEmpty {
+            replies = try await redis.evaluatePipelined(QueueScripts.enqueue, calls: calls)
+        } else {
+            let all = try await redis.pipeline(commands + calls.map { QueueScripts.enqueue.call(keys: $0.keys, arguments: $0.arguments) })
+            before = Array(all.prefix(commands.count))
+            replies = Array(all.dropFirst(commands.count))
+            // A script call the server did not know (after a SCRIPT FLUSH or a restart) did not run: run those again.
+            let unknown = replies.indices.filter { if case .error(let m) = replies[$0] { m.hasPrefix("NOSCRIPT") } else { false } }
+            if !unknown.isEmpty {
+                let again = try await redis.evaluatePipelined(QueueScripts.enqueue, calls: unknown.map { calls[$0] })
+                for (i, reply) in zip(unknown, again) { replies[i] = reply }
+            }
+        }
         var results: [Result<String, any Error>] = []
         results.reserveCapacity(jobs.count)
         var offset = 0
@@ -198,7 +235,7 @@ public struct JobQueue: Sendable {
             results +=
                 valid ? ids.map { .success($0) } : Array(repeating: .failure(QueueError(.unexpectedReply, "enqueue returned \(reply)")), count: size)
         }
-        return results
+        return (before, results)
     }
 
     /// One debounced job (``DebounceOptions``): joins the key's pending job or schedules a new one; returns its id.

@@ -49,4 +49,22 @@ struct EnqueueCoalescingTests {
         try await redis.shutdown()
         await server.stop()
     }
+
+    @Test func commandsAheadOfJobsRunFirstInTheirRoundTrip() async throws {
+        let redis = try makeRedis()
+        let queue = JobQueue(redis: redis)
+        let name = uniqueQueueName("ahead")
+        let marker = "test:ahead:\(name)"
+        let job = try JobQueue.NewJob(DiagnosticJobs.Noop(), options: JobOptions(queue: name))
+        let ids = try await queue.enqueue(jobs: [job, job], after: [["SET", .string(marker), "1"], ["PEXPIRE", .string(marker), "60000"]])
+        #expect(Set(ids).count == 2)
+        #expect(try await redis.command(["GET", .string(marker)]).string == "1")
+        #expect(try await redis.command(["LLEN", .string(QueueKeys(queue: name).ready)]).int == 2)
+        // A command Redis refuses fails the call (the jobs may still be stored: the caller answers 503 and retries).
+        await #expect(throws: RedisError.self) {
+            try await queue.enqueue(jobs: [job], after: [["INCR", .string(marker + ":text")], ["HSET", .string(marker), "a", "b"]])
+        }
+        try await redis.command(["DEL", .string(marker), .string(marker + ":text")])
+        try await redis.shutdown()
+    }
 }

@@ -106,18 +106,7 @@ public struct JobQueue: Sendable {
     /// accepted every job or this throws; a caller that times out may retry safely when every job has a unique key.
     @discardableResult
     public func enqueue(jobs: [NewJob]) async throws -> [String] {
-        if jobs.contains(where: { $0.options.debounce != nil }) {
-            var ids: [String] = []
-            for job in jobs { ids += job.options.debounce == nil ? try await enqueue(jobs: [job]) : [try await enqueueDebounced(job)] }
-            return ids
-        }
-        let ids = JobID.make(count: jobs.count)
-        let prepared = try jobs.indices.map { try Self.prepare(jobs[$0], id: ids[$0]) }
-        // The registry of queue names (for ops) is a key of its own, outside the queue's slot, so it cannot be in the
-        // script; each process adds a name once, not on every enqueue.
-        var queues: Set<String> = []
-        for job in prepared where queues.insert(job.queue).inserted { try await register(queue: job.queue) }
-        return try await send(prepared).map { try $0.get() }
+        try await enqueue(jobs: jobs, after: [])
     }
 
     /// Jobs per script call at most (Lua's argument limits; smaller calls measured no faster, docs/benchmarks.md).
@@ -127,12 +116,16 @@ public struct JobQueue: Sendable {
     /// (the web receiver's intake marks). Throws if Redis refused any command or job.
     @discardableResult
     public func enqueue(jobs: [NewJob], after commands: [[RedisArgument]]) async throws -> [String] {
-        if commands.isEmpty { return try await enqueue(jobs: jobs) }
-        guard !jobs.contains(where: { $0.options.debounce != nil }) else {
-            throw QueueError(.invalidOptions, "debounced jobs cannot share a round trip with other commands")
+        if jobs.contains(where: { $0.options.debounce != nil }) {
+            guard commands.isEmpty else { throw QueueError(.invalidOptions, "debounced jobs cannot share a round trip with other commands") }
+            var ids: [String] = []
+            for job in jobs { ids += job.options.debounce == nil ? try await enqueue(jobs: [job]) : [try await enqueueDebounced(job)] }
+            return ids
         }
         let ids = JobID.make(count: jobs.count)
         let prepared = try jobs.indices.map { try Self.prepare(jobs[$0], id: ids[$0]) }
+        // The registry of queue names (for ops) is a key of its own, outside the queue's slot, so it cannot be in the
+        // script; each process adds a name once, not on every enqueue.
         var queues: Set<String> = []
         for job in prepared where queues.insert(job.queue).inserted { try await register(queue: job.queue) }
         let (replies, results) = try await send(prepared, before: commands)

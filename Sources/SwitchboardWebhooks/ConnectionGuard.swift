@@ -79,7 +79,6 @@ public final class ConnectionCensus: Sendable {
         var open = 0
         var pending: [Event: Int] = [:]
         var lastLogged: [Event: ContinuousClock.Instant] = [:]
-        var total: [Event: Int] = [:]
         /// Kinds whose held-back count a task will log when their 10 s are up.
         var flushing: Set<Event> = []
     }
@@ -107,12 +106,6 @@ public final class ConnectionCensus: Sendable {
 
     func release() { counts.withLock { $0.open -= 1 } }
 
-    /// Connections open now.
-    public var open: Int { counts.withLock { $0.open } }
-
-    /// How often each event happened since start.
-    public func total(_ event: Event) -> Int { counts.withLock { $0.total[event] ?? 0 } }
-
     /// Counts `event` and logs it when no line about it went out in the last 10 s; otherwise holds it back, and a line
     /// with the count held back goes out when the 10 s are up. The refusal is a warning (capacity needs a look); stalls
     /// and departures are notices (clients on bad networks cause them all the time); closing an idle keep-alive
@@ -125,7 +118,6 @@ public final class ConnectionCensus: Sendable {
             case nothing
         }
         let next = counts.withLock { c -> Next in
-            c.total[event, default: 0] += 1
             c.pending[event, default: 0] += 1
             if let last = c.lastLogged[event], now - last < Self.logInterval {
                 guard c.flushing.insert(event).inserted else { return .nothing }

@@ -11,19 +11,19 @@ public struct WebhookIntake: Sendable {
     public let timeout: Duration
     /// Puts every job on this queue instead of its type's own (`ingest`); nil keeps the type's.
     public let queueName: String?
-    /// Marks each accepted message until ingest stores it (``IntakeMarks``), so a burst's turn waits for a late one;
-    /// nil marks nothing.
-    public let marks: IntakeMarks?
+    /// Marks each accepted message until ingest stores it (``IntakeMarks``, sent ahead of its job in the enqueue's
+    /// round trip), so a burst's turn waits for a late one. Default false: marks nothing.
+    public let marksMessages: Bool
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public init(batcher: EnqueueBatcher, timeout: Duration = .seconds(2), queueName: String? = nil, marks: IntakeMarks? = nil) {
+    public init(batcher: EnqueueBatcher, timeout: Duration = .seconds(2), queueName: String? = nil, marksMessages: Bool = false) {
         self.batcher = batcher
         self.timeout = timeout
         self.queueName = queueName
-        self.marks = marks
+        self.marksMessages = marksMessages
     }
 
     /// Returns the job ids, in order; a duplicate (same unique key) has the id of the job it duplicates.
@@ -32,7 +32,7 @@ public struct WebhookIntake: Sendable {
         if jobs.isEmpty { return [] }
         // The marks go ahead of the jobs in the same round trip: a mark never trails its job (a mark without a job
         // goes stale), and marking costs no trip of its own.
-        let before = marks != nil && !messages.isEmpty ? IntakeMarks.commands(marking: messages) : []
+        let before = marksMessages && !messages.isEmpty ? IntakeMarks.commands(marking: messages) : []
         var routed = jobs
         if let queueName { for i in routed.indices { routed[i].options.queue = queueName } }
         switch await batcher.submit(routed, before: before, timeout: timeout) {

@@ -53,7 +53,7 @@ struct WebCommand: AsyncParsableCommand {
         webhookOptions.publicBaseURL = settings.publicURL
         let webhooks = WebhookRoutes(
             router: ChannelRouter(directory: ChannelDirectory(db: db, secretBox: try settings.secretBox())),
-            intake: WebhookIntake(batcher: batcher, queueName: settings.ingestQueue, marks: IntakeMarks(redis: redis)), options: webhookOptions,
+            intake: WebhookIntake(batcher: batcher, queueName: settings.ingestQueue, marksMessages: true), options: webhookOptions,
             logger: logger)
 
         let router = buildRouter(

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import SwitchboardHTTP
 import SwitchboardPostgres
 import SwitchboardQueue
@@ -60,6 +61,9 @@ struct WebhookTests {
         let verbatim = try h.routed("wa_batch_two_changes_one_entry.json")
         let once = try await h.whatsapp(verbatim)
         #expect(json(once)["accepted"] as? Int == 1)
+        // The receiver marked the message in the same round trip as its job (ingest clears the mark once it stores it).
+        let sender = "\(h.channels[.whatsapp]!):PHONE_NUMBER"
+        #expect(try await IntakeMarks(redis: h.redis).pending(senders: [sender], sinceMs: 0) == 1)
         // With distinct ids (as Meta sends them), both events become jobs and rows.
         let text = String(decoding: verbatim, as: UTF8.self)
         var distinct = text

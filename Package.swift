@@ -34,6 +34,13 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
 }
 
 /// The Redis scripts of the queue core, one file each (Sources/SwitchboardQueue/Scripts).
+/// Every Switchboard module: what the executable and the test targets build on.
+let allModules: [Target.Dependency] = [
+    "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
+    "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
+    "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", "SwitchboardConversations",
+]
+
 let queueScripts = [
     "prelude", "enqueue", "take", "complete", "fail", "extend", "requeue", "revive", "discard", "purge", "check", "fire", "lock",
     "fenced_append", "debounce", "ratelimit", "semaphore", "relay", "outbox", "unwait", "park", "wake",
@@ -171,10 +178,7 @@ let package = Package(
         // MARK: The one executable.
         .executableTarget(
             name: "switchboard",
-            dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
-                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", "SwitchboardConversations",
+            dependencies: allModules + [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), hummingbird,
                 logging, lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), metrics,
@@ -185,20 +189,16 @@ let package = Package(
         // MARK: Tests — pure logic, no services.
         .testTarget(
             name: "UnitTests",
-            dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardStore", "SwitchboardQueue", "SwitchboardScheduler", "SwitchboardWebhooks",
-                "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders",
-                "SwitchboardConversations", logging,
+            dependencies: allModules + [
+                logging
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
         // Real redis-server, PostgreSQL 15 and a local HTTP server; started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: [
-                "SwitchboardRedis", "SwitchboardPostgres", "SwitchboardHTTP", "SwitchboardProcess", "SwitchboardStore", "SwitchboardQueue",
-                "SwitchboardScheduler", "SwitchboardWebhooks", "Jobs", "SwitchboardJSON", "SwitchboardEmbedding", "SwitchboardKnowledge",
-                "SwitchboardUnderstanding", "SwitchboardOrders", "SwitchboardProviders", "SwitchboardAI", "SwitchboardConversations", hummingbird,
+            dependencies: allModules + [
+                hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings),

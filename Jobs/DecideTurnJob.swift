@@ -183,8 +183,8 @@ struct DecideTurnStage: PipelineStage {
         let answer = try await ai.ask(
             tenant: p.tenant, agent: .reply, messages: ReplyPrompt.messages(inputs), as: ReplyPrompt.Output.self,
             run: CallRun(jobID: context.id, attempt: context.attempt, conversation: p.conversation), maxTokens: 400,
-            deadline: context.deadline, embedded: { ReplyPrompt.Output(reply: embedded) })
-        return answer.value.reply
+            deadline: context.deadline, embedded: { ReplyPrompt.Output(text: embedded) })
+        return answer.value.text
     }
 
     func supersede(_ p: DecideTurn, context: JobContext, started: Date) async throws {

@@ -6,14 +6,10 @@ import SwitchboardOrders
 /// The reply agent's prompt: the same inputs as the embedded writer, the help-center passages and the order delimited
 /// as data (never instructions), and the answer as one structured field.
 enum ReplyPrompt {
-    struct Output: StructuredOutput {
-        let reply: String
-        static let schemaName = "reply"
-        static let jsonSchema = #"{"type":"object","properties":{"reply":{"type":"string"}},"required":["reply"],"additionalProperties":false}"#
-        func validate() throws(InvalidOutput) {
-            guard !reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw InvalidOutput("the reply is empty") }
-            guard reply.count <= 4000 else { throw InvalidOutput("the reply is longer than 4,000 characters") }
-        }
+    struct Output: TextOutput {
+        static let field = "reply"
+        static let maximumLength = 4000
+        let text: String
     }
 
     static func messages(_ inputs: ReplyInputs) -> [ChatMessage] {

@@ -77,9 +77,9 @@ struct SummarizeConversationStage: PipelineStage {
             let answer = try await ai.ask(
                 tenant: p.tenant, agent: .summary, messages: SummaryPrompt.messages(messages), as: SummaryPrompt.Output.self,
                 run: CallRun(jobID: context.id, attempt: context.attempt, conversation: p.conversation), maxTokens: 300,
-                deadline: context.deadline, embedded: { SummaryPrompt.Output(summary: embedded) })
+                deadline: context.deadline, embedded: { SummaryPrompt.Output(text: embedded) })
             if !answer.model.isEmbedded {
-                summary = answer.value.summary
+                summary = answer.value.text
                 method = answer.model.description
             }
         }

@@ -4,14 +4,10 @@ import SwitchboardProviders
 
 /// The summary agent's prompt: the messages delimited as data, the summary as one structured field.
 enum SummaryPrompt {
-    struct Output: StructuredOutput {
-        let summary: String
-        static let schemaName = "summary"
-        static let jsonSchema = #"{"type":"object","properties":{"summary":{"type":"string"}},"required":["summary"],"additionalProperties":false}"#
-        func validate() throws(InvalidOutput) {
-            guard !summary.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw InvalidOutput("the summary is empty") }
-            guard summary.count <= 2000 else { throw InvalidOutput("the summary is longer than 2,000 characters") }
-        }
+    struct Output: TextOutput {
+        static let field = "summary"
+        static let maximumLength = 2000
+        let text: String
     }
 
     static func messages(_ messages: [SummaryMessage]) -> [ChatMessage] {

@@ -34,3 +34,10 @@ func jsonText<T: Encodable>(_ value: T) throws -> String {
     encoder.dateEncodingStrategy = .iso8601
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
+
+/// Prints a command's list: JSON for `--json`, else `empty` when there is nothing, else a table of `row(item)`.
+func printList<Item: Encodable>(_ items: [Item], json: Bool, empty: String, headers: [String], row: (Item) -> [String]) throws {
+    if json { return print(try jsonText(items)) }
+    if items.isEmpty { return print(empty) }
+    print(Table(headers: headers, rows: items.map(row)).render())
+}

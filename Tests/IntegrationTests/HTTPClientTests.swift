@@ -1,3 +1,4 @@
+import SwitchboardProcess
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -105,7 +106,7 @@ struct HTTPClientTests {
 
     @Test func connectionRefusedAndBadURLsAreClearErrors() async throws {
         let http = HTTPClient()
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let refused = await #expect(throws: HTTPClientError.self) {
             try await http.execute(.init(url: "http://127.0.0.1:\(port)/x?token=secret"))
         }

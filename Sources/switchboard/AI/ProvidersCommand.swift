@@ -192,13 +192,12 @@ struct ProvidersCommand: AsyncParsableCommand {
                 try await http.shutdown()
                 return rows
             }
-            if json { return print(try jsonText(rows)) }
-            if rows.isEmpty { return print("no hosted models configured: every agent uses the embedded models") }
-            print(
-                Table(
-                    headers: ["AGENT", "MODEL", "RESULT", "LATENCY"],
-                    rows: rows.map { [$0.agent, $0.model, $0.ok ? "ok" : ($0.error ?? "failed"), "\($0.latencyMs) ms"] }
-                ).render())
+            try printList(
+                rows, json: json, empty: "no hosted models configured: every agent uses the embedded models",
+                headers: ["AGENT", "MODEL", "RESULT", "LATENCY"]
+            ) {
+                [$0.agent, $0.model, $0.ok ? "ok" : ($0.error ?? "failed"), "\($0.latencyMs) ms"]
+            }
             if rows.contains(where: { !$0.ok }) { throw ExitCode(1) }
         }
     }

@@ -44,19 +44,16 @@ struct UsageCommand: AsyncParsableCommand {
                 try await ledger.standing(tenant: tenant)
             )
         }
-        if json { return print(try jsonText(rows)) }
-        if rows.isEmpty { return print("no model calls in \(month)") }
-        print(
-            Table(
-                headers: [by.uppercased(), "REQUESTS", "OK", "PROMPT TOK", "COMPL TOK", "COST", "AVG LATENCY", "AVG CONF"],
-                rows: rows.map {
-                    [
-                        $0.key, "\($0.requests)", "\($0.successful)", "\($0.promptTokens)", "\($0.completionTokens)",
-                        String(format: "%.6f", $0.costCents / 100),
-                        String(format: "%.0f ms", $0.averageLatencyMs), $0.averageConfidence.map { String(format: "%.2f", $0) } ?? "-",
-                    ]
-                }
-            ).render())
+        try printList(
+            rows, json: json, empty: "no model calls in \(month)",
+            headers: [by.uppercased(), "REQUESTS", "OK", "PROMPT TOK", "COMPL TOK", "COST", "AVG LATENCY", "AVG CONF"]
+        ) {
+            [
+                $0.key, "\($0.requests)", "\($0.successful)", "\($0.promptTokens)", "\($0.completionTokens)",
+                String(format: "%.6f", $0.costCents / 100),
+                String(format: "%.0f ms", $0.averageLatencyMs), $0.averageConfidence.map { String(format: "%.2f", $0) } ?? "-",
+            ]
+        }
         let total = rows.reduce(0) { $0 + $1.costCents }
         print(
             String(format: "total %.6f", total / 100)

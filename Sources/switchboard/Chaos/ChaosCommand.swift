@@ -1,3 +1,4 @@
+import SwitchboardProcess
 import ArgumentParser
 import Foundation
 import Glibc
@@ -77,7 +78,7 @@ struct ChaosCommand: AsyncParsableCommand {
             let outcome = Mutex<ChaosReport?>(nil)
             try await sink.run { sinkPort in
                 let cluster = try ChaosCluster(
-                    folder: folder, redisURL: redis.url, sinkPort: sinkPort, schedules: folder + "/schedules", webPort: try freePort())
+                    folder: folder, redisURL: redis.url, sinkPort: sinkPort, schedules: folder + "/schedules", webPort: try freeLoopbackPort())
                 defer { cluster.stopAll() }
                 try await cluster.waitForWeb(http: http)
                 let poster = WhatsAppPoster(url: "http://127.0.0.1:\(cluster.webPort)", phoneNumberID: phone, appSecret: secret, http: http)

@@ -1,3 +1,4 @@
+import SwitchboardProcess
 import Foundation
 import Glibc
 import Synchronization
@@ -28,7 +29,7 @@ final class ChaosRedis: Sendable {
             throw ChaosError("redis-server is not on PATH; install it (scripts/services install)")
         }
         self.executable = executable
-        self.port = try freePort()
+        self.port = try freeLoopbackPort()
         self.dir = dir
     }
 

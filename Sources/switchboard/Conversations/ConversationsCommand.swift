@@ -42,18 +42,15 @@ struct ConversationsCommand: AsyncParsableCommand {
             let rows = try await withDatabase { _, db in
                 try await ConversationStore(db: db).list(tenant: tenant.flatMap(UUID.init(uuidString:)), status: status, limit: limit)
             }
-            if json { return print(try jsonText(rows)) }
-            if rows.isEmpty { return print("no conversations") }
-            print(
-                Table(
-                    headers: ["CONVERSATION", "STATUS", "REASON", "CUSTOMER", "CHANNEL", "TURNS", "MESSAGES", "LAST ACTIVITY"],
-                    rows: rows.map {
-                        [
-                            $0.id.uuidString.lowercased(), $0.status, $0.handoffReason ?? "-", $0.customerName ?? "-", $0.channelKind, "\($0.turns)",
-                            "\($0.messages)", formatUTC($0.lastActivityAt),
-                        ]
-                    }
-                ).render())
+            try printList(
+                rows, json: json, empty: "no conversations",
+                headers: ["CONVERSATION", "STATUS", "REASON", "CUSTOMER", "CHANNEL", "TURNS", "MESSAGES", "LAST ACTIVITY"]
+            ) {
+                [
+                    $0.id.uuidString.lowercased(), $0.status, $0.handoffReason ?? "-", $0.customerName ?? "-", $0.channelKind, "\($0.turns)",
+                    "\($0.messages)", formatUTC($0.lastActivityAt),
+                ]
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import SwitchboardUnderstanding
+
 /// One customer's burst as the benchmark and the chaos run replay it: 3–5 messages (a greeting, order lines or
 /// questions, a thank-you, in English and Spanish) with gaps of 0.2–2 s. The same seed gives the same bursts.
 struct BurstPlan: Sendable {
@@ -15,7 +17,7 @@ struct BurstPlan: Sendable {
     static let closers = ["gracias", "thanks!", "eso es todo", "that's all, thank you"]
 
     static func plans(count: Int, seed: UInt64) -> [BurstPlan] {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<count).map { n in
             let size = 3 + Int(rng.next() % 3)
             var texts = [greetings[Int(rng.next() % UInt64(greetings.count))]]

@@ -1,3 +1,4 @@
+import SwitchboardProcess
 import ArgumentParser
 import Foundation
 import Glibc
@@ -67,7 +68,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             let (tenant, phone, secret) = try await makeBenchTenant("bench pipeline", db: db, box: box, embedder: embedder, data: data)
             let measured = Mutex<Result?>(nil)
             try await sink.run { sinkPort in
-                let webPort = try freePort()
+                let webPort = try freeLoopbackPort()
                 let env = ["LOG_LEVEL": "warning", "SWITCHBOARD_WHATSAPP_BASE_URL": "http://127.0.0.1:\(sinkPort)", "PORT": String(webPort)]
                 let exe = try currentExecutablePath()
                 let web = try ChildProcess(executable: exe, arguments: ["web"], environment: env)
@@ -212,34 +213,5 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("web did not answer /healthz on port \(port) within 20 s")
-    }
-}
-
-/// A free loopback TCP port (bound and released).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw ValidationError("no free loopback port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// A small deterministic random generator (SplitMix64), so a seed gives the same bursts.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

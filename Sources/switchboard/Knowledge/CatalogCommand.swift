@@ -49,18 +49,14 @@ struct CatalogCommand: AsyncParsableCommand {
             let candidates = try await withModelAndDatabase { _, db, embedder in
                 try await CatalogMatcher(db: db, embedder: embedder).match(tenant: tenant.id, words: words, k: k)
             }
-            if json { return print(try jsonText(candidates)) }
-            if candidates.isEmpty { return print("no products") }
-            print(
-                Table(
-                    headers: ["SKU", "NAME", "UNIT", "PRICE", "EXACT", "TRIGRAM", "EMBEDDING", "SCORE"],
-                    rows: candidates.map {
-                        [
-                            $0.sku, $0.name, $0.unit, $0.price ?? "-", $0.exact ? "yes" : "", "\($0.trigram.rounded(toPlaces: 3))",
-                            $0.embedding.map { "\($0.rounded(toPlaces: 3))" } ?? "-", "\($0.score.rounded(toPlaces: 3))",
-                        ]
-                    }
-                ).render())
+            try printList(
+                candidates, json: json, empty: "no products", headers: ["SKU", "NAME", "UNIT", "PRICE", "EXACT", "TRIGRAM", "EMBEDDING", "SCORE"]
+            ) {
+                [
+                    $0.sku, $0.name, $0.unit, $0.price ?? "-", $0.exact ? "yes" : "", "\($0.trigram.rounded(toPlaces: 3))",
+                    $0.embedding.map { "\($0.rounded(toPlaces: 3))" } ?? "-", "\($0.score.rounded(toPlaces: 3))",
+                ]
+            }
         }
     }
 }

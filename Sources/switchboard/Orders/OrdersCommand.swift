@@ -40,19 +40,15 @@ struct OrdersCommand: AsyncParsableCommand {
                 try await OrderStore(db: db).list(
                     tenant: tenant.flatMap(UUID.init(uuidString:)), status: status.flatMap { OrderStatus(rawValue: $0.uppercased()) }, limit: limit)
             }
-            if json { return print(try jsonText(orders)) }
-            if orders.isEmpty { return print("no orders") }
-            print(
-                Table(
-                    headers: ["ORDER", "STATUS", "LINES", "TOTAL", "CONF", "WARNINGS", "SOURCE", "CREATED"],
-                    rows: orders.map { o in
-                        [
-                            o.id.uuidString.lowercased(), o.status.rawValue, "\(o.lines.count)",
-                            OrderText.money(o.totalCents) + (o.currency.map { " \($0)" } ?? ""),
-                            String(format: "%.2f", o.confidence), "\(o.warnings.count)", o.source, ISO8601DateFormatter().string(from: o.createdAt),
-                        ]
-                    }
-                ).render())
+            try printList(
+                orders, json: json, empty: "no orders", headers: ["ORDER", "STATUS", "LINES", "TOTAL", "CONF", "WARNINGS", "SOURCE", "CREATED"]
+            ) { o in
+                [
+                    o.id.uuidString.lowercased(), o.status.rawValue, "\(o.lines.count)",
+                    OrderText.money(o.totalCents) + (o.currency.map { " \($0)" } ?? ""),
+                    String(format: "%.2f", o.confidence), "\(o.warnings.count)", o.source, ISO8601DateFormatter().string(from: o.createdAt),
+                ]
+            }
         }
     }
 

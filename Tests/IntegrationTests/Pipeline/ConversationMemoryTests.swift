@@ -91,10 +91,7 @@ struct ConversationMemoryTests {
 
     @Test func aSummaryCoversTheFirstTwentyOneMessagesOnceAndAReRunChangesNothing() async throws {
         // Bursts that never close during the test: only ingest and the summary run.
-        var settings = PipelineSettings()
-        settings.burstWindow = .seconds(600)
-        settings.burstMaxWait = .seconds(3600)
-        let world = try await PipelineWorld.make("summary", settings: settings)
+        let world = try await PipelineWorld.make("summary", settings: PipelineWorld.bursts(window: .seconds(600), maxWait: .seconds(3600)))
         let server = FakeMessagingServer()
         let phone = PipelineWorld.phone()
         let lines = (1...21).map { n in

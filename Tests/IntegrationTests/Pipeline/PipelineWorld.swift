@@ -45,10 +45,13 @@ struct PipelineWorld {
     }
 
     /// Windows short enough for tests: 600 ms of quiet ends a burst, 4 s caps it.
-    static var fastSettings: PipelineSettings {
+    static var fastSettings: PipelineSettings { bursts(window: .milliseconds(600), maxWait: .seconds(4)) }
+
+    /// Default settings but for the burst window (quiet that ends a burst) and its cap.
+    static func bursts(window: Duration, maxWait: Duration) -> PipelineSettings {
         var s = PipelineSettings()
-        s.burstWindow = .milliseconds(600)
-        s.burstMaxWait = .seconds(4)
+        s.burstWindow = window
+        s.burstMaxWait = maxWait
         return s
     }
 

@@ -182,10 +182,7 @@ struct TurnPipelineTests {
     /// the second burst started, is superseded, and only the second turn is answered. (The conversation's lock is held
     /// by the test while the bursts arrive, so both decisions wait for it.)
     @Test func aBurstSplitByTheMaxWaitMakesTwoTurnsAndTheFirstAnswerIsSuperseded() async throws {
-        var settings = PipelineSettings()
-        settings.burstWindow = .milliseconds(700)
-        settings.burstMaxWait = .milliseconds(1500)
-        let world = try await PipelineWorld.make("max wait", settings: settings)
+        let world = try await PipelineWorld.make("max wait", settings: PipelineWorld.bursts(window: .milliseconds(700), maxWait: .milliseconds(1500)))
         let server = FakeMessagingServer()
         let phone = PipelineWorld.phone()
         let texts = [

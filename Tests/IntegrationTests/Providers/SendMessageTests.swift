@@ -112,6 +112,47 @@ struct SendWorld {
         return SendWorld(db: db, box: box, key: key, tenant: tenant, channel: channel, conversation: conversation, recipient: recipient)
     }
 
+    /// A world, a Redis client and a fake provider (made by `server`, which may post statuses through the client) for one
+    /// test: `body` gets them and the provider's port; the world's database and the client are shut down when `body`
+    /// ends, however it ends.
+    static func run(
+        kind: ChannelKind, lastWroteAgo: Duration = .seconds(60),
+        server makeServer: (SendWorld, RedisClient) -> FakeMessagingServer = { _, _ in FakeMessagingServer() },
+        _ body: @Sendable (SendWorld, RedisClient, FakeMessagingServer, Int) async throws -> Void
+    ) async throws {
+        let world = try await make(kind: kind, lastWroteAgo: lastWroteAgo)
+        let redis = try makeRedis()
+        do {
+            let server = makeServer(world, redis)
+            try await server.run { port in try await body(world, redis, server, port) }
+        } catch {
+            try? await redis.shutdown()
+            try? await world.db.shutdown()
+            throw error
+        }
+        try await redis.shutdown()
+        try await world.db.shutdown()
+    }
+
+    /// A fake WhatsApp API that, after `delay`, posts each send's `status` back as a `message-status` job on
+    /// `statusQueue`, carrying our reference, as Meta's status webhook would.
+    static func postingStatuses(_ status: String, to statusQueue: String, after delay: Duration = .zero) -> (SendWorld, RedisClient) ->
+        FakeMessagingServer
+    {
+        { world, redis in
+            FakeMessagingServer { wamid, reference, to in
+                if delay > .zero { try? await Task.sleep(for: delay) }
+                let event = JSONValue.object([
+                    "id": .string(wamid), "status": .string(status), "timestamp": .string("1700000000"), "recipient_id": .string(to),
+                    "biz_opaque_callback_data": .string(reference),
+                ])
+                _ = try? await JobQueue(redis: redis).enqueue(
+                    MessageStatusUpdate(tenant: world.tenant, channel: world.channel, provider: .whatsapp, event: event, receivedAtMs: 0),
+                    options: .init(queue: statusQueue))
+            }
+        }
+    }
+
     func row(_ id: UUID) async throws -> (state: String, providerID: String, status: String?, resends: Int64, error: String?) {
         try await db.withTenant(tenant) { conn in
             let r = try conn.query(
@@ -124,37 +165,29 @@ struct SendWorld {
     }
 }
 
-private func pipelineWorker(_ world: SendWorld, port: Int, queues: [String], redis: RedisClient) -> (QueueWorker, Pipeline) {
+private func pipelineWorker(
+    _ world: SendWorld, port: Int, queues: [String], redis: RedisClient, uncertainWait: Duration = .seconds(30), concurrency: Int = 2,
+    logger: Logger = Logger(label: "send")
+) -> (QueueWorker, Pipeline) {
     var outbound = OutboundSettings()
     outbound.whatsappBaseURL = "http://127.0.0.1:\(port)"
     outbound.twilioBaseURL = "http://127.0.0.1:\(port)"
     outbound.publicURL = "https://hooks.example.test"
     outbound.secretBox = world.box
-    outbound.uncertainWait = .seconds(30)
+    outbound.uncertainWait = uncertainWait
     let pipeline = Pipeline(db: world.db, queue: JobQueue(redis: redis), outbound: outbound)
     let registry = JobRegistry()
     pipeline.register(in: registry)
-    var options = fastWorkerOptions(queue: queues[0], concurrency: 2)
+    var options = fastWorkerOptions(queue: queues[0], concurrency: concurrency)
     options.queues = queues
-    return (QueueWorker(redis: redis, registry: registry, options: options, logger: Logger(label: "send")), pipeline)
+    return (QueueWorker(redis: redis, registry: registry, options: options, logger: logger), pipeline)
 }
 
 @Suite("Outbound messages: sent once, through the channel's provider", .serialized, .timeLimit(.minutes(6)))
 struct SendMessageTests {
     @Test func aWhatsAppReplyGoesOutOnceWithOurReferenceAndItsStatusLands() async throws {
-        let world = try await SendWorld.make(kind: .whatsapp)
-        let redis = try makeRedis()
         let (sendQueue, statusQueue) = (uniqueQueueName("out"), uniqueQueueName("status"))
-        let server = FakeMessagingServer { wamid, reference, to in
-            let event = JSONValue.object([
-                "id": .string(wamid), "status": .string("delivered"), "timestamp": .string("1700000000"), "recipient_id": .string(to),
-                "biz_opaque_callback_data": .string(reference),
-            ])
-            _ = try? await JobQueue(redis: redis).enqueue(
-                MessageStatusUpdate(tenant: world.tenant, channel: world.channel, provider: .whatsapp, event: event, receivedAtMs: 0),
-                options: .init(queue: statusQueue))
-        }
-        try await server.run { port in
+        try await SendWorld.run(kind: .whatsapp, server: SendWorld.postingStatuses("delivered", to: statusQueue)) { world, redis, server, port in
             let (worker, pipeline) = pipelineWorker(world, port: port, queues: [sendQueue, statusQueue], redis: redis)
             let message = try await SendMessage.store(
                 "Tenemos tomate roma, ¿cuántos kilos?", replyTo: "wamid.in.1", tenant: world.tenant, conversation: world.conversation, db: world.db)
@@ -175,16 +208,11 @@ struct SendMessageTests {
             let sent = try #require(server.all.first)
             #expect(sent.to == world.recipient && sent.text == "Tenemos tomate roma, ¿cuántos kilos?" && sent.reference?.hasPrefix("sb-") == true)
         }
-        try await redis.shutdown()
-        try await world.db.shutdown()
     }
 
     @Test func aTwilioReplyCarriesItsReferenceOnTheStatusCallback() async throws {
-        let world = try await SendWorld.make(kind: .twilio)
-        let redis = try makeRedis()
         let queue = uniqueQueueName("out")
-        let server = FakeMessagingServer()
-        try await server.run { port in
+        try await SendWorld.run(kind: .twilio) { world, redis, server, port in
             let (worker, pipeline) = pipelineWorker(world, port: port, queues: [queue], redis: redis)
             let message = try await SendMessage.store("Your order is confirmed", tenant: world.tenant, conversation: world.conversation, db: world.db)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -199,16 +227,11 @@ struct SendMessageTests {
             #expect(form["To"] == world.recipient && form["Body"] == "Your order is confirmed")
             #expect(form["StatusCallback"]?.hasPrefix("https://hooks.example.test/webhooks/twilio?sb_ref=sb-") == true)
         }
-        try await redis.shutdown()
-        try await world.db.shutdown()
     }
 
     @Test func aWhatsAppReplyOutsideThe24HourWindowIsRefusedAndARejectionIsNotRetried() async throws {
-        let stale = try await SendWorld.make(kind: .whatsapp, lastWroteAgo: .seconds(25 * 3600))
-        let redis = try makeRedis()
         let queue = uniqueQueueName("out")
-        let server = FakeMessagingServer()
-        try await server.run { port in
+        try await SendWorld.run(kind: .whatsapp, lastWroteAgo: .seconds(25 * 3600)) { stale, redis, server, port in
             let (worker, pipeline) = pipelineWorker(stale, port: port, queues: [queue], redis: redis)
             let late = try await SendMessage.store("Hello again", tenant: stale.tenant, conversation: stale.conversation, db: stale.db)
             let rejected = try await SendMessage.store("reject me", tenant: stale.tenant, conversation: stale.conversation, db: stale.db)
@@ -231,26 +254,14 @@ struct SendMessageTests {
             #expect(rejectedRow.state == "failed" && rejectedRow.error?.contains("HTTP 400") == true)
             #expect(server.all.map(\.text) == ["reject me"], "nothing sent outside the window; the refused one tried once")
         }
-        try await redis.shutdown()
-        try await stale.db.shutdown()
     }
 
     @Test func anUncertainSendWithNoStatusIsSentAgainOnlyAfterTheBoundedWaitAndCounted() async throws {
-        let world = try await SendWorld.make(kind: .whatsapp)
-        let redis = try makeRedis()
         let queue = uniqueQueueName("out")
-        let server = FakeMessagingServer()
-        try await server.run { port in
-            var outbound = OutboundSettings()
-            outbound.whatsappBaseURL = "http://127.0.0.1:\(port)"
-            outbound.secretBox = world.box
-            outbound.uncertainWait = .seconds(3)
-            let pipeline = Pipeline(db: world.db, queue: JobQueue(redis: redis), outbound: outbound)
-            let registry = JobRegistry()
-            pipeline.register(in: registry)
+        try await SendWorld.run(kind: .whatsapp) { world, redis, server, port in
             let log = CapturedLog()
-            let worker = QueueWorker(
-                redis: redis, registry: registry, options: fastWorkerOptions(queue: queue, concurrency: 1),
+            let (worker, pipeline) = pipelineWorker(
+                world, port: port, queues: [queue], redis: redis, uncertainWait: .seconds(3), concurrency: 1,
                 logger: Logger(label: "send") { _ in CapturingLogHandler(log: log) })
             // A send that began and whose worker died: 'sending', and no status will ever come.
             let message = try await SendMessage.store("are you there?", tenant: world.tenant, conversation: world.conversation, db: world.db)
@@ -270,8 +281,6 @@ struct SendMessageTests {
             #expect(server.all.count == 1 && resends == 1)
             #expect(log.all.contains { $0.message == "sending again: no status arrived for an uncertain send" })
         }
-        try await redis.shutdown()
-        try await world.db.shutdown()
     }
 
     /// SIGKILL a worker right after the provider answered a send and before the job recorded it, again and again: the
@@ -279,20 +288,9 @@ struct SendMessageTests {
     /// form (50 kills) runs with SWITCHBOARD_LONG_TESTS=1.
     @Test func killedBetweenTheProvidersAnswerAndItsRecordNoMessageIsSentTwice() async throws {
         let kills = ProcessInfo.processInfo.environment["SWITCHBOARD_LONG_TESTS"] == "1" ? 50 : 5
-        let world = try await SendWorld.make(kind: .whatsapp)
-        let redis = try makeRedis()
         let (sendQueue, statusQueue) = (uniqueQueueName("out"), uniqueQueueName("status"))
-        let server = FakeMessagingServer { wamid, reference, to in
-            try? await Task.sleep(for: .milliseconds(100))
-            let event = JSONValue.object([
-                "id": .string(wamid), "status": .string("sent"), "timestamp": .string("1700000000"), "recipient_id": .string(to),
-                "biz_opaque_callback_data": .string(reference),
-            ])
-            _ = try? await JobQueue(redis: redis).enqueue(
-                MessageStatusUpdate(tenant: world.tenant, channel: world.channel, provider: .whatsapp, event: event, receivedAtMs: 0),
-                options: .init(queue: statusQueue))
-        }
-        try await server.run { port in
+        let statuses = SendWorld.postingStatuses("sent", to: statusQueue, after: .milliseconds(100))
+        try await SendWorld.run(kind: .whatsapp, server: statuses) { world, redis, server, port in
             var messages: [UUID] = []
             let jobs = JobQueue(redis: redis)
             let environment = [
@@ -337,7 +335,5 @@ struct SendMessageTests {
             #expect(twice.isEmpty, "received twice: \(twice.keys.sorted())")
             #expect(Set(texts) == Set((0..<kills).map { "reply \($0)" }) && resends == 0)
         }
-        try await redis.shutdown()
-        try await world.db.shutdown()
     }
 }

@@ -1,3 +1,4 @@
+import SwitchboardProcess
 import Foundation
 @testable import SwitchboardQueue
 import SwitchboardHTTP
@@ -129,7 +130,7 @@ struct WorkerProcessTests {
         let queue = uniqueQueueName("metrics")
         try await JobQueue(redis: redis).enqueue(batch: (0..<5).map { _ in DiagnosticJobs.Noop() }, options: .init(queue: queue))
         try await JobQueue(redis: redis).enqueue(DiagnosticJobs.Fail(times: 9), options: .init(queue: queue, retryPolicy: .never))
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let worker = try startWorker(["--queues", queue, "--processes", "1", "--concurrency", "4", "--metrics-port", String(port)])
         let inspector = QueueInspector(redis: redis)
         try await expectEventually {

@@ -11,7 +11,7 @@ final class RedisServerProcess: @unchecked Sendable {
     private var pid: pid_t?
 
     init(extraArguments: [String] = []) async throws {
-        self.port = try freePort()
+        self.port = try freeLoopbackPort()
         self.extraArguments = extraArguments
         try await start()
     }
@@ -61,22 +61,6 @@ private func redisServerPath() throws -> String {
         return "\(dir)/redis-server"
     }
     throw NSError(domain: "RedisServerProcess", code: 2, userInfo: [NSLocalizedDescriptionKey: "redis-server not found; run scripts/services start"])
-}
-
-/// A port nothing listens on now: bind port 0, read the number, close.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-    }
-    guard bound else { throw NSError(domain: "freePort", code: Int(errno)) }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 func canConnect(port: Int) -> Bool {

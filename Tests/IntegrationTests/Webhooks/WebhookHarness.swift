@@ -59,7 +59,7 @@ final class WebhookHarness: @unchecked Sendable {
     }
 
     func startWeb(redisURL: String, environment extra: [String: String] = [:]) async throws {
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(queue).log").path
         let pid = try spawnWithCleanSignals(
             [try TestEnvironment.switchboardBinary(), "web"], outputPath: log,

@@ -81,7 +81,7 @@ public struct Pipeline: Sendable {
     public init(
         db: PostgresClient, queue: JobQueue, embedder: EmbeddingService? = nil, intentTrainingData: String? = nil,
         intentOutOfScopeData: String? = nil, intentModel: IntentModel? = nil, ai: TenantAI? = nil, outbound: OutboundSettings = OutboundSettings(),
-        http: HTTPClient? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+        http: HTTPClient? = nil, questionPool: QuestionPool? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.db = db
         self.queue = queue
@@ -95,7 +95,7 @@ public struct Pipeline: Sendable {
         self.clock = clock
         self.settings = PipelineSettingsStore(db: db)
         self.intentModels = intentModel.map { IntentModelCache(store: IntentModelStore(db: db), base: $0) }
-        self.retriever = embedder.map { Retriever(store: KBStore(db: db), embedder: $0) }
+        self.retriever = embedder.map { Retriever(store: KBStore(db: db), embedder: $0, pool: questionPool) }
     }
 
     /// The HTTP client of pipelines built without one: one per process, started when first used.

@@ -26,7 +26,8 @@ func makeJobRegistry(redis: RedisClient, db: PostgresClient, embedder: Embedding
         db: db, queue: JobQueue(redis: redis), embedder: embedder, intentTrainingData: settings.intentTrainingData,
         intentOutOfScopeData: settings.intentOutOfScopeData, intentModel: intentModel,
         ai: makeTenantAI(db: db, redis: redis, http: http, settings: settings),
-        outbound: outboundSettings(settings), http: http)
+        outbound: outboundSettings(settings), http: http,
+        questionPool: embedder == nil ? nil : settings.questionPool(logger: Logger(label: "switchboard.worker")))
     pipeline.testFault = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_FAULT"].flatMap(TestFault.init)
     pipeline.register(in: registry)
     return registry

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Synchronization
 import SwitchboardEmbedding
+import SwitchboardKnowledge
 import SwitchboardQueue
 import SwitchboardRedis
 import SwitchboardStore
@@ -51,6 +52,9 @@ struct Settings: Sendable {
     /// `Models/intents/out-of-scope.json`; `SWITCHBOARD_INTENT_OOS=` (empty) means none.
     var intentTrainingData: String
     var intentOutOfScopeData: String?
+    /// `SWITCHBOARD_QUESTION_POOL`: typical customer questions (unlabelled sentence vectors) help-center search borrows
+    /// from. Default `Models/retrieval/question-pool.sbq` (committed); `SWITCHBOARD_QUESTION_POOL=` (empty) means none.
+    var questionPoolPath: String? = "Models/retrieval/question-pool.sbq"
     /// `SWITCHBOARD_PRICES`: the model price table (dollars per million tokens, versioned). Default `Models/prices.json`.
     var pricesPath: String = "Models/prices.json"
 
@@ -109,6 +113,7 @@ struct Settings: Sendable {
             intentTrainingData: value("SWITCHBOARD_INTENT_DATA") ?? "Models/intents/examples.csv",
             // Set but empty: no out-of-scope queries (the threshold is the in-scope quantile alone).
             intentOutOfScopeData: env["SWITCHBOARD_INTENT_OOS"].map { $0.isEmpty ? nil : $0 } ?? "Models/intents/out-of-scope.json",
+            questionPoolPath: env["SWITCHBOARD_QUESTION_POOL"].map { $0.isEmpty ? nil : $0 } ?? "Models/retrieval/question-pool.sbq",
             pricesPath: value("SWITCHBOARD_PRICES") ?? "Models/prices.json")
     }
 
@@ -118,6 +123,16 @@ struct Settings: Sendable {
         do { return try IntentModelFile.read(path: intentModelPath) } catch {
             printError("error: \(error)")
             throw ExitCode(1)
+        }
+    }
+
+    /// The question pool, or nil (searches then use each question alone) when none is set or it cannot be read: that
+    /// is said once on `logger`, since search still works without it.
+    func questionPool(logger: Logger) -> QuestionPool? {
+        guard let questionPoolPath else { return nil }
+        do { return try QuestionPool.read(path: questionPoolPath) } catch {
+            logger.warning("help-center search runs without its question pool", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

@@ -21,20 +21,21 @@ public struct FusionWeights: Sendable, Codable, Hashable {
     public var fullText: Double
     public var title: Double
     public var k: Double
-    /// Dense article score = best passage + this × the second + this² × the third (``DenseIndex/rankArticles(_:secondWeight:)``).
-    public var secondPassage: Double
+    /// How much a question's dense scores borrow from its nearest pool questions' (``DenseIndex/rankArticles(_:neighbours:)``);
+    /// 0 turns the pool off.
+    public var neighbours: Double
 
     /// The defaults were chosen with `switchboard eval retrieval` on the Bitext questions (docs/benchmarks.md): the
     /// lexical rankings are weak alone (full text recall@3 0.72) and only break the dense ranking's near-ties.
-    public init(dense: Double = 1.0, fullText: Double = 0.1, title: Double = 0.2, k: Double = 0, secondPassage: Double = 0.8) {
-        (self.dense, self.fullText, self.title, self.k, self.secondPassage) = (dense, fullText, title, k, secondPassage)
+    public init(dense: Double = 1.0, fullText: Double = 0.1, title: Double = 0.2, k: Double = 0, neighbours: Double = 1.0) {
+        (self.dense, self.fullText, self.title, self.k, self.neighbours) = (dense, fullText, title, k, neighbours)
     }
 
-    /// "dense,fullText,title,k", as `--weights` takes it.
+    /// "dense,fullText,title,k[,neighbours]", as `--weights` takes it.
     public init?(_ text: String) {
         let parts = text.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 4 || parts.count == 5 else { return nil }
-        self.init(dense: parts[0], fullText: parts[1], title: parts[2], k: parts[3], secondPassage: parts.count == 5 ? parts[4] : 0)
+        self.init(dense: parts[0], fullText: parts[1], title: parts[2], k: parts[3], neighbours: parts.count == 5 ? parts[4] : 1)
     }
 }
 
@@ -57,7 +58,8 @@ public struct RetrievedArticle: Sendable, Codable, Hashable {
 }
 
 /// Hybrid retrieval over a tenant's help center: PostgreSQL full-text rank (`ts_rank_cd` over passage tsvectors),
-/// trigram similarity of titles, and dense cosine over passage embeddings, fused by reciprocal rank.
+/// trigram similarity of titles, and dense cosine with article vectors (``DenseIndex``, borrowing from the question's
+/// ``QuestionPool`` neighbours when there is a pool), fused by score (``FusionWeights``).
 ///
 /// The dense side keeps each tenant's vectors in memory (``DenseIndex``), reloaded when the tenant's knowledge
 /// generation moves (an import or an embedding write); a search checks the generation in the same round trip as
@@ -68,10 +70,14 @@ public final class Retriever: Sendable {
     public let weights: FusionWeights
     /// How deep each ranking is read before fusion.
     public let depth: Int
+    /// Typical customer questions the dense side borrows from (nil: each question alone).
+    public let pool: QuestionPool?
     private let indexes = Mutex<[UUID: DenseIndex]>([:])
 
-    public init(store: KBStore, embedder: EmbeddingService, weights: FusionWeights = FusionWeights(), depth: Int = 20) {
-        (self.store, self.embedder, self.weights, self.depth) = (store, embedder, weights, depth)
+    public init(
+        store: KBStore, embedder: EmbeddingService, weights: FusionWeights = FusionWeights(), depth: Int = 20, pool: QuestionPool? = nil
+    ) {
+        (self.store, self.embedder, self.weights, self.depth, self.pool) = (store, embedder, weights, depth, pool)
     }
 
     /// The `k` best articles for `query`. `vector` is the query's embedding when the caller already has it.
@@ -84,12 +90,15 @@ public final class Retriever: Sendable {
         // The full-text and title modes never read the vectors, so they do not load them.
         let index = usesDense ? try await denseIndex(tenant: tenant, generation: lexical.generation) : DenseIndex(generation: 0, chunks: [])
         var dense: [(article: UUID, chunk: Int, score: Float)] = []
+        var passageSimilarities: [Float] = []
         if usesDense, !index.chunks.isEmpty {
             let queryVector: [Float]
             if let vector { queryVector = vector } else { queryVector = try await embedder.embed(query) }
-            dense = index.rankArticles(queryVector, secondWeight: Float(weights.secondPassage))
+            dense = index.rankArticles(queryVector, neighbours: Float(weights.neighbours))
+            passageSimilarities = index.similarities(queryVector)
         }
-        return fuse(dense: Array(dense.prefix(depth)), lexical: lexical, index: index, mode: mode, k: k)
+        return fuse(
+            dense: Array(dense.prefix(depth)), lexical: lexical, index: index, passageSimilarities: passageSimilarities, mode: mode, k: k)
     }
 
     /// A question as search reads it: reference numbers, amounts and other digit runs removed (an order number
@@ -107,7 +116,7 @@ public final class Retriever: Sendable {
     public func denseIndex(tenant: UUID, generation: Int64) async throws -> DenseIndex {
         if let cached = indexes.withLock({ $0[tenant] }), cached.generation == generation { return cached }
         let loaded = try await store.chunkVectors(tenant: tenant, model: SentenceEncoder.modelID)
-        let index = DenseIndex(generation: loaded.generation, chunks: loaded.chunks)
+        let index = DenseIndex(generation: loaded.generation, chunks: loaded.chunks, pool: pool)
         indexes.withLock { $0[tenant] = index }
         return index
     }
@@ -171,8 +180,12 @@ public final class Retriever: Sendable {
             chunkText: try row.decode("text"), score: try row.decode("score"))
     }
 
+    /// How close to the best passage's similarity the full-text ranking's passage must be to be quoted instead.
+    static let passageAgreement: Float = 0.05
+
     func fuse(
-        dense: [(article: UUID, chunk: Int, score: Float)], lexical: LexicalRanks, index: DenseIndex, mode: RetrievalMode, k: Int
+        dense: [(article: UUID, chunk: Int, score: Float)], lexical: LexicalRanks, index: DenseIndex, passageSimilarities: [Float] = [],
+        mode: RetrievalMode, k: Int
     ) -> [RetrievedArticle] {
         struct Candidate {
             var externalID = ""
@@ -195,9 +208,21 @@ public final class Retriever: Sendable {
             (c.parts.denseRank, c.parts.denseSimilarity) = (rank + 1, Double(hit.score))
             candidates[hit.article] = c
         }
+        // The passage quoted: the dense ranking's best, unless the full-text ranking's best passage of the same article is
+        // nearly as close in meaning (within ``passageAgreement``): then both signals point at it.
+        var denseChunk: [UUID: Int] = [:]
+        for hit in dense { denseChunk[hit.article] = hit.chunk }
         for (rank, hit) in lexical.fullText.enumerated() {
             var c = candidates[hit.article, default: Candidate()]
             if c.externalID.isEmpty { (c.externalID, c.title, c.chunkText) = (hit.externalID, hit.title, hit.chunkText) }
+            if let best = denseChunk[hit.article], best < passageSimilarities.count, hit.chunkText != c.chunkText,
+                let lexicalChunk = index.chunks.indices.first(where: {
+                    index.chunks[$0].articleID == hit.article && index.chunks[$0].text == hit.chunkText
+                }),
+                passageSimilarities[lexicalChunk] >= passageSimilarities[best] - Self.passageAgreement
+            {
+                c.chunkText = hit.chunkText
+            }
             c.score += contribution(mode == .hybrid ? weights.fullText : 1, rank: rank, score: hit.score, top: topFullText)
             (c.parts.fullTextRank, c.parts.fullTextScore) = (rank + 1, hit.score)
             candidates[hit.article] = c

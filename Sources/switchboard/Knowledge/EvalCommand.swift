@@ -1,3 +1,4 @@
+import Logging
 import ArgumentParser
 import CSV
 import Foundation
@@ -40,7 +41,7 @@ struct EvalCommand: AsyncParsableCommand {
                 guard let mode = RetrievalMode(rawValue: String(name)) else { throw ValidationError("unknown mode \(name)") }
                 return mode
             }
-            let reports = try await withModelAndDatabase { _, db, embedder in
+            let reports = try await withModelAndDatabase { settings, db, embedder in
                 let store = KBStore(db: db)
                 _ = try await store.importEntries(entries, tenant: tenant.id)
                 let progress = TerminalProgress(label: "embedded passages")
@@ -53,7 +54,9 @@ struct EvalCommand: AsyncParsableCommand {
                     vectorProgress.update(vectors.count, asked.count)
                 }
                 vectorProgress.finish()
-                let retriever = Retriever(store: store, embedder: embedder, weights: weights.flatMap(FusionWeights.init) ?? FusionWeights())
+                let retriever = Retriever(
+                    store: store, embedder: embedder, weights: weights.flatMap(FusionWeights.init) ?? FusionWeights(),
+                    pool: settings.questionPool(logger: Logger(label: "switchboard.eval")))
                 var reports: [ModeReport] = []
                 for mode in modes {
                     reports.append(try await evaluate(mode: mode, asked: asked, vectors: vectors, retriever: retriever))

@@ -1,3 +1,4 @@
+import Logging
 import ArgumentParser
 import FoundationEssentials
 import Jobs
@@ -97,8 +98,9 @@ struct KBCommand: AsyncParsableCommand {
 
         func run() async throws {
             let mode = RetrievalMode(rawValue: self.mode) ?? .hybrid
-            let (results, timings) = try await withModelAndDatabase { _, db, embedder in
-                let retriever = Retriever(store: KBStore(db: db), embedder: embedder)
+            let (results, timings) = try await withModelAndDatabase { settings, db, embedder in
+                let retriever = Retriever(
+                    store: KBStore(db: db), embedder: embedder, pool: settings.questionPool(logger: Logger(label: "switchboard.kb")))
                 let results = try await retriever.search(tenant: tenant.id, query: question, k: k, mode: mode)
                 var timings: [Double] = []
                 for _ in 0..<(runs ?? 0) {

@@ -6,7 +6,7 @@ import SwitchboardUnderstanding
 /// `switchboard train`: models Switchboard trains itself, reproducibly.
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train Switchboard's own models from data.", subcommands: [Intents.self])
+        commandName: "train", abstract: "Train Switchboard's own models from data.", subcommands: [Intents.self, TrainQuestionPoolCommand.self])
 
     struct Intents: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

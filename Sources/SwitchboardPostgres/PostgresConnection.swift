@@ -13,7 +13,10 @@ public struct PostgresNotification: Sendable, Hashable {
 /// One blocking libpq connection.
 ///
 /// Every call blocks the calling thread, so use it from a thread that may block — ``PostgresClient``
-/// runs it on its own threads. Statements are always parameterised (`PQexecParams`); the session runs
+/// runs it on its own threads. Statements are always parameterised; one with parameters is prepared on the session the
+/// first time it runs (`PQprepare`, then `PQexecPrepared`; at most ``preparedLimit`` per session, the rest run
+/// unprepared through `PQexecParams`), so the hot statements of a job are parsed and analysed once per connection, not
+/// on every call. The session runs
 /// with `TimeZone=UTC`, `DateStyle=ISO` and `client_min_messages=warning` (libpq would print NOTICEs to stderr). A broken connection is reset before the next statement.
 /// The `PGconn` is owned here alone, guarded by a mutex, and finished in `deinit`.
 public final class PostgresConnection: Sendable {
@@ -23,8 +26,21 @@ public final class PostgresConnection: Sendable {
 
     private struct Handle: ~Copyable {
         let conn: OpaquePointer
+        /// Statements prepared on this session, by text and parameter types.
+        var prepared: [PreparedKey: String] = [:]
+        /// Names are never reused on a session (a forgotten statement may still exist on the server).
+        var preparedCount = 0
         deinit { PQfinish(conn) }
     }
+
+    private struct PreparedKey: Hashable {
+        let sql: String
+        let types: [Oid]
+    }
+
+    /// Prepared statements kept per session: the code's statements are a fixed set, well under this; SQL built at run
+    /// time past it runs unprepared.
+    public static let preparedLimit = 256
 
     /// Connects to `url` (a `postgresql://` URL or a libpq keyword string).
     /// - Throws: ``PostgresError/Code/connectionFailed`` with libpq's reason.
@@ -57,7 +73,7 @@ public final class PostgresConnection: Sendable {
     ///   - binds: the values, in order; they never become part of the SQL text.
     @discardableResult
     public func query(_ sql: String, _ binds: [PostgresValue] = []) throws -> PostgresRows {
-        try handle.withLock { h in try run(h.conn, sql, binds) }
+        try handle.withLock { h in try run(&h, sql, binds) }
     }
 
     /// Runs one statement and returns the number of rows it changed.
@@ -69,7 +85,7 @@ public final class PostgresConnection: Sendable {
     /// Runs a script of several statements without parameters (migrations). Values never go here.
     public func executeScript(_ sql: String) throws {
         try handle.withLock { h in
-            try ensureHealthy(h.conn)
+            try ensureHealthy(&h)
             var res = PQexec(h.conn, sql)
             defer { PQclear(res) }
             try check(res, h.conn)
@@ -150,8 +166,12 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Resets a connection the server dropped. Only between statements: a broken transaction is gone anyway.
-    private func ensureHealthy(_ conn: OpaquePointer) throws {
+    private func ensureHealthy(_ h: inout Handle) throws {
+        let conn = h.conn
         if PQstatus(conn) == CONNECTION_OK { return }
+        // A new session: the old one's prepared statements are gone with it.
+        h.prepared = [:]
+        h.preparedCount = 0
         PQreset(conn)
         guard PQstatus(conn) == CONNECTION_OK else {
             throw PostgresError(.connectionLost, "connection to \(address) was lost and could not be re-established: \(lastError(conn))")
@@ -159,8 +179,9 @@ public final class PostgresConnection: Sendable {
         try Self.prepareSession(conn, address: address)
     }
 
-    private func run(_ conn: OpaquePointer, _ sql: String, _ binds: [PostgresValue]) throws -> PostgresRows {
-        try ensureHealthy(conn)
+    private func run(_ h: inout Handle, _ sql: String, _ binds: [PostgresValue]) throws -> PostgresRows {
+        try ensureHealthy(&h)
+        let conn = h.conn
         // Encode first: a bad value fails before anything is sent.
         var encoded: [[UInt8]?] = []
         encoded.reserveCapacity(binds.count)
@@ -168,13 +189,33 @@ public final class PostgresConnection: Sendable {
             encoded.append(try value.textEncoding(parameter: i + 1).map { $0 + [0] })
         }
         let types = binds.map { Oid($0.typeOID) }
+        var name: String?
+        if !binds.isEmpty {
+            let key = PreparedKey(sql: sql, types: types)
+            name = h.prepared[key]
+            if name == nil, h.prepared.count < Self.preparedLimit {
+                h.preparedCount += 1
+                let fresh = "sb_\(h.preparedCount)"
+                let prepared = types.withUnsafeBufferPointer { PQprepare(conn, fresh, sql, Int32(binds.count), $0.baseAddress) }
+                defer { PQclear(prepared) }
+                try check(prepared, conn)
+                h.prepared[key] = fresh
+                name = fresh
+            }
+        }
         let res: OpaquePointer? = withParameterPointers(encoded) { values in
-            types.withUnsafeBufferPointer { typeBuffer in
+            if let name { return PQexecPrepared(conn, name, Int32(binds.count), values, nil, nil, 0) }
+            return types.withUnsafeBufferPointer { typeBuffer in
                 PQexecParams(conn, sql, Int32(binds.count), typeBuffer.baseAddress, values, nil, nil, 0)
             }
         }
         defer { PQclear(res) }
-        try check(res, conn)
+        do { try check(res, conn) } catch let error as PostgresError where error.sqlState == "0A000" && name != nil {
+            // "cached plan must not change result type": a table the statement reads changed shape under it. Forget it;
+            // the next call prepares it again.
+            h.prepared = h.prepared.filter { $0.value != name }
+            throw error
+        }
         return copyRows(res!)
     }
 

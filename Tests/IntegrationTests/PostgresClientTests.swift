@@ -166,6 +166,32 @@ struct PostgresClientTests {
         }
     }
 
+    /// Statements with parameters are prepared once per session and reused; a table changing shape under a prepared
+    /// statement fails that one call (PostgreSQL's "cached plan must not change result type"), and the next call
+    /// prepares it again.
+    @Test func aStatementIsPreparedOnceAndASchemaChangeCostsOneCall() async throws {
+        try await withClient(maxConnections: 1) { db in
+            try await db.withConnection { conn in
+                try conn.execute("CREATE TEMP TABLE reused (i int, s text)")
+                for i in 0..<50 { try conn.execute("INSERT INTO reused (i, s) VALUES ($1, $2)", [.int(Int64(i)), .text("row \(i)")]) }
+                let prepared = try conn.query(
+                    "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1", [.text("INSERT INTO reused%")])
+                #expect(try prepared[0].decode("n", as: Int.self) == 1, "fifty inserts, one prepared statement")
+                let select = "SELECT * FROM reused WHERE i = $1"
+                #expect(try conn.query(select, [.int(7)])[0].decode("s", as: String.self) == "row 7")
+                try conn.execute("ALTER TABLE reused ADD COLUMN extra int")
+                do {
+                    _ = try conn.query(select, [.int(7)])
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == "0A000")
+                }
+                let again = try conn.query(select, [.int(7)])
+                let text = try again[0].decode("s", as: String.self)
+                #expect(again.columns.contains("extra") && text == "row 7")
+            }
+        }
+    }
+
     @Test func connectionFailureNamesTheServerNotThePassword() async throws {
         let error = await #expect(throws: PostgresError.self) {
             _ = try await onPlainThread {

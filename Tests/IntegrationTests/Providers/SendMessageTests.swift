@@ -183,6 +183,17 @@ private func pipelineWorker(
     return (QueueWorker(redis: redis, registry: registry, options: options, logger: logger), pipeline)
 }
 
+/// Runs `worker` until `message`, enqueued as a `send-message` job on `queue`, is recorded sent.
+private func sendUntilSent(_ message: UUID, world: SendWorld, worker: QueueWorker, pipeline: Pipeline, queue: String) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await worker.run() }
+        _ = try await pipeline.queue.enqueue(SendMessage(tenant: world.tenant, message: message), options: .init(queue: queue))
+        try await expectEventually(timeout: .seconds(15)) { try await world.row(message).state == "sent" }
+        worker.stop()
+        try await group.waitForAll()
+    }
+}
+
 @Suite("Outbound messages: sent once, through the channel's provider", .serialized, .timeLimit(.minutes(6)))
 struct SendMessageTests {
     @Test func aWhatsAppReplyGoesOutOnceWithOurReferenceAndItsStatusLands() async throws {
@@ -215,13 +226,7 @@ struct SendMessageTests {
         try await SendWorld.run(kind: .twilio) { world, redis, server, port in
             let (worker, pipeline) = pipelineWorker(world, port: port, queues: [queue], redis: redis)
             let message = try await SendMessage.store("Your order is confirmed", tenant: world.tenant, conversation: world.conversation, db: world.db)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await worker.run() }
-                _ = try await pipeline.queue.enqueue(SendMessage(tenant: world.tenant, message: message), options: .init(queue: queue))
-                try await expectEventually(timeout: .seconds(15)) { try await world.row(message).state == "sent" }
-                worker.stop()
-                try await group.waitForAll()
-            }
+            try await sendUntilSent(message, world: world, worker: worker, pipeline: pipeline, queue: queue)
             #expect(try await world.row(message).providerID == "SMTEST1")
             let form = try #require(server.all.first?.form)
             #expect(form["To"] == world.recipient && form["Body"] == "Your order is confirmed")
@@ -269,13 +274,7 @@ struct SendMessageTests {
                 try conn.execute("UPDATE messages SET send_state = 'sending', send_started_at = now() WHERE id = $1", [.uuid(message)])
             }
             let began = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await worker.run() }
-                _ = try await pipeline.queue.enqueue(SendMessage(tenant: world.tenant, message: message), options: .init(queue: queue))
-                try await expectEventually(timeout: .seconds(15)) { try await world.row(message).state == "sent" }
-                worker.stop()
-                try await group.waitForAll()
-            }
+            try await sendUntilSent(message, world: world, worker: worker, pipeline: pipeline, queue: queue)
             #expect(ContinuousClock.now - began >= .milliseconds(2500), "not sent again before the wait ran out")
             let resends = try await world.row(message).resends
             #expect(server.all.count == 1 && resends == 1)

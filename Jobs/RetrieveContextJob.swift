@@ -17,7 +17,8 @@ struct RetrieveContextStage: PipelineStage {
 
     /// Passages kept per question part.
     static let perQuery = 3
-    /// A passage the dense side scored below this cosine is not an answer (the lexical sides alone do not make one).
+    /// An article the dense side scored below this (cosine with the article's vector, blended with the question's pool
+    /// neighbours') is not an answer: the lexical sides alone do not make one.
     static let minimumSimilarity = 0.3
 
     func run(_ p: RetrieveContext, context: JobContext) async throws {

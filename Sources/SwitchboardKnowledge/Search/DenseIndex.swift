@@ -72,14 +72,17 @@ public struct DenseIndex: Sendable {
 
     /// Articles ranked for `query`: (article, its best passage's chunk index, score), best first. The score is the
     /// cosine with the article's vector; with a pool, `(own + neighbours × borrowed) / (1 + neighbours)`, where
-    /// borrowed is the neighbours' weighted mean score (a question with no neighbour keeps its own).
-    public func rankArticles(_ query: [Float], neighbours weight: Float = 1) -> [(article: UUID, chunk: Int, score: Float)] {
+    /// borrowed is the neighbours' weighted mean score (a question with no neighbour keeps its own). `similarities` are
+    /// the passages' (``similarities(_:)``) when the caller has them already.
+    public func rankArticles(
+        _ query: [Float], similarities passageSimilarities: [Float]? = nil, neighbours weight: Float = 1
+    ) -> [(article: UUID, chunk: Int, score: Float)] {
         guard dimension > 0, query.count == dimension, !articles.isEmpty else { return [] }
         // The passage to quote: the best of the body's. An article's first passage is its title and keywords (chunks come
         // in article and position order): it says what the article is about and answers nothing, so it is the best only
         // of an article that has no other.
         var bestChunk: [UUID: (chunk: Int, similarity: Float)] = [:]
-        for (i, s) in similarities(query).enumerated() {
+        for (i, s) in (passageSimilarities ?? similarities(query)).enumerated() {
             let article = chunks[i].articleID
             let isTitle = i == 0 || chunks[i - 1].articleID != article
             guard let current = bestChunk[article] else {

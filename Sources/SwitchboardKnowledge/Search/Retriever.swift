@@ -94,8 +94,8 @@ public final class Retriever: Sendable {
         if usesDense, !index.chunks.isEmpty {
             let queryVector: [Float]
             if let vector { queryVector = vector } else { queryVector = try await embedder.embed(query) }
-            dense = index.rankArticles(queryVector, neighbours: Float(weights.neighbours))
             passageSimilarities = index.similarities(queryVector)
+            dense = index.rankArticles(queryVector, similarities: passageSimilarities, neighbours: Float(weights.neighbours))
         }
         return fuse(
             dense: Array(dense.prefix(depth)), lexical: lexical, index: index, passageSimilarities: passageSimilarities, mode: mode, k: k)

@@ -52,9 +52,7 @@ struct TrainQuestionPoolCommand: AsyncParsableCommand {
             let folder = (out as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true)
             try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try (encoder.encode(manifest) + Data("\n".utf8)).write(
+            try Data((try jsonText(manifest) + "\n").utf8).write(
                 to: URL(fileURLWithPath: folder.isEmpty ? "manifest.json" : folder + "/manifest.json"), options: .atomic)
         } catch {
             printError("error: cannot write \(out): \(error.localizedDescription)")

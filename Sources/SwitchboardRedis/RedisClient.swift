@@ -28,9 +28,18 @@ public final class RedisClient: Sendable {
         self.threads = RedisThreads(count: maxConnections, configuration: configuration)
     }
 
+    /// An executor for a task that makes Redis calls one after another (a producer enqueuing in a loop, an import):
+    /// under `withTaskExecutorPreference(redis.taskExecutor) { … }` the task runs on one of the client's threads, and
+    /// each call it makes runs right there on that thread's connection: the round trip and nothing else, with no
+    /// thread hand-off either way. Keep such a task to Redis work and light computing: while it runs, its thread serves
+    /// no other caller of this client. Other tasks keep using the client as before.
+    public var taskExecutor: any TaskExecutor { threads }
+
     /// Runs `body` with a connection, on one of the client's threads. `body` may block.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        // Already on a client thread (a task preferring ``taskExecutor``): its connection is free, and blocking is fine.
+        if let t = threads.currentIndex() { return try body(threads.connections[t]) }
+        return try await withCheckedThrowingContinuation { continuation in
             threads.submit(work(body, continuation))
         }
     }
@@ -96,6 +105,7 @@ public final class RedisClient: Sendable {
         // nothing measurable from the head start.
         var size = 0
         for command in commands { for argument in command { size += argument.bytes.count } }
+        if let t = threads.currentIndex() { return try otherwise(threads.connections[t]) }
         guard size <= Self.sendFirstLimit, let t = threads.reserveIdle() else { return try await withConnection(otherwise) }
         let connection = threads.connections[t]
         let sent = connection.sendWithoutBlocking(commands)

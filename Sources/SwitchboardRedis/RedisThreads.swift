@@ -11,8 +11,12 @@ import Synchronization
 /// caller a parked thread and its connection outright: the caller may write a request on that connection without
 /// blocking, then ``post(_:to:)`` the wait for the reply to the same thread. That is what NIO's `NIOThreadPool`
 /// cannot do (a connection there belongs to no thread, and work cannot be given to a chosen thread), so this small
-/// pool is written here; it does nothing else.
-final class RedisThreads: Sendable {
+/// pool is written here.
+///
+/// It is also a `TaskExecutor` (SE-0417): a task that prefers it runs its code on these threads, and a Redis call it
+/// makes there runs inline on that thread's own connection (``currentIndex()``), with no hand-off and no suspension.
+/// That is how one producer enqueuing in a loop pays the round trip and nothing else (``RedisClient/taskExecutor``).
+final class RedisThreads: TaskExecutor, Sendable {
     /// One unit of work: `run` on a thread with its connection, or `cancel` when the client shut down first.
     struct Work: Sendable {
         var run: @Sendable (RedisConnection) -> Void
@@ -31,6 +35,8 @@ final class RedisThreads: Sendable {
 
     let connections: [RedisConnection]
     private let state: Mutex<State>
+    /// Each thread's `pthread_self()`, set as it starts (0 until then): how a call finds it runs on one of them.
+    private let identities: Mutex<[pthread_t]>
     /// Per thread: true while its mailbox holds something to take.
     private let bells: [ConditionLock<Bool>]
 
@@ -38,6 +44,7 @@ final class RedisThreads: Sendable {
         connections = (0..<count).map { _ in RedisConnection(configuration: configuration) }
         bells = (0..<count).map { _ in ConditionLock(value: false) }
         state = Mutex(State(mailbox: Array(repeating: nil, count: count), running: count))
+        identities = Mutex(Array(repeating: 0, count: count))
         for index in 0..<count {
             let thread = Thread { [self] in loop(index) }
             thread.name = "redis-client-\(index)"
@@ -75,6 +82,22 @@ final class RedisThreads: Sendable {
         ring(t)
     }
 
+    /// The index of the client thread the caller runs on, or nil when it runs anywhere else.
+    func currentIndex() -> Int? {
+        let me = pthread_self()
+        return identities.withLock { ids in ids.firstIndex(of: me) }
+    }
+
+    /// Runs a task's job on the next free thread (the task then runs there until it suspends). After shutdown the job
+    /// goes to Swift's global executor: a job must run somewhere, and the task's Redis calls then fail as usual.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        submit(
+            Work(
+                run: { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) },
+                cancel: { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }))
+    }
+
     /// Stops every thread once it is idle (work already running finishes; work still queued is cancelled) and closes
     /// the connections.
     func shutdown() async {
@@ -108,6 +131,7 @@ final class RedisThreads: Sendable {
         // hiredis writes with write(2); SIGPIPE (Redis closed the socket mid-request) would end the process. Blocked
         // here, as libpq does for its sends, the write fails with EPIPE and is reported as a lost connection.
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        identities.withLock { $0[t] = pthread_self() }
         let connection = connections[t]
         while true {
             let next = state.withLock { s -> Work?? in
@@ -132,6 +156,7 @@ final class RedisThreads: Sendable {
             work.run(connection)
         }
         connection.close()
+        identities.withLock { $0[t] = 0 }  // a later thread may be given the same id
         let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.running -= 1
             guard s.running == 0 else { return [] }

@@ -40,6 +40,8 @@ struct QueueBenchCommand: AsyncParsableCommand {
         var jobs, processes, concurrency: Int
         /// Throughput, jobs per second.
         var enqueuePerJobJobsPerSecond, enqueuePerJobConcurrentJobsPerSecond, enqueueBatchJobsPerSecond: Double
+        /// One caller, one call per job, its task on the Redis client's executor (``RedisClient/taskExecutor``).
+        var enqueuePerJobOnClientExecutorJobsPerSecond: Double
         var producers: Int
         var processingJobsPerSecond, processingIncludingStartupJobsPerSecond: Double
         var redisCommandsPerJob, redisClientCallsPerJob: Double
@@ -67,12 +69,19 @@ struct QueueBenchCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let processed = QueueKeys(queue: queue).processedToday
 
-        // 1. Enqueue, one call per job (up to 5,000) from one caller, then from `producers` concurrent callers (up to
-        // 20,000; they share round trips), then in batches of 1,000.
+        // 1. Enqueue, one call per job (up to 5,000) from one caller: a task of the global executor, then one on the
+        // Redis client's executor (each call inline on its connection). Then from `producers` concurrent callers (up
+        // to 20,000; they share round trips), then in batches of 1,000.
         let perJob = min(jobs, 5000)
         var started = clock.now
         for _ in 0..<perJob { try await producer.enqueue(DiagnosticJobs.Noop(), options: options) }
         let perJobRate = Double(perJob) / (clock.now - started).seconds
+        try await clear(redis, queue: queue)
+        started = clock.now
+        try await withTaskExecutorPreference(redis.taskExecutor) {
+            for _ in 0..<perJob { try await producer.enqueue(DiagnosticJobs.Noop(), options: options) }
+        }
+        let pinnedRate = Double(perJob) / (clock.now - started).seconds
         try await clear(redis, queue: queue)
         let concurrentJobs = min(jobs, 20_000)
         started = clock.now
@@ -164,7 +173,8 @@ struct QueueBenchCommand: AsyncParsableCommand {
         func due(_ p: Double) -> Double { (percentile(p, of: lateness) * 100).rounded() / 100 }
         let result = Result(
             jobs: jobs, processes: processes, concurrency: concurrency, enqueuePerJobJobsPerSecond: perJobRate.rounded(),
-            enqueuePerJobConcurrentJobsPerSecond: concurrentRate.rounded(), enqueueBatchJobsPerSecond: batchRate.rounded(), producers: producers,
+            enqueuePerJobConcurrentJobsPerSecond: concurrentRate.rounded(), enqueueBatchJobsPerSecond: batchRate.rounded(),
+            enqueuePerJobOnClientExecutorJobsPerSecond: pinnedRate.rounded(), producers: producers,
             processingJobsPerSecond: steady.rounded(),
             processingIncludingStartupJobsPerSecond: withStartup.rounded(),
             redisCommandsPerJob: (Double(totalCommands) / Double(jobs) * 100).rounded() / 100,
@@ -180,6 +190,10 @@ struct QueueBenchCommand: AsyncParsableCommand {
                     headers: ["MEASURE", "VALUE"],
                     rows: [
                         ["enqueue, one call per job", "\(Int(result.enqueuePerJobJobsPerSecond)) jobs/s"],
+                        [
+                            "enqueue, one call per job, on the Redis client's executor",
+                            "\(Int(result.enqueuePerJobOnClientExecutorJobsPerSecond)) jobs/s",
+                        ],
                         [
                             "enqueue, one call per job, \(producers) concurrent callers",
                             "\(Int(result.enqueuePerJobConcurrentJobsPerSecond)) jobs/s",

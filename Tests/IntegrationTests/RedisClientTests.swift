@@ -168,6 +168,40 @@ struct RedisClientTests {
         await server.stop()
     }
 
+    /// A task that prefers the client's executor runs on a client thread, and its calls run right there on that
+    /// thread's connection (no hand-off): the thread that answers `withConnection` is the one the task runs on. Other
+    /// callers meanwhile use the other threads. After shutdown such a task still runs to its end, and its calls throw.
+    @Test func aTaskOnTheClientsExecutorMakesItsCallsInlineOnItsOwnThread() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL()), maxConnections: 2)
+        let key = prefix + "pinned"
+        let (same, values) = try await withTaskExecutorPreference(redis.taskExecutor) {
+            var same = 0
+            for i in 0..<200 {
+                let mine = pthread_self()
+                let ran = try await redis.withConnection { _ in pthread_self() }
+                if pthread_equal(mine, ran) != 0 && pthread_self() == mine { same += 1 }
+                try await redis.command(["RPUSH", .string(key), .string("\(i)")])
+            }
+            return (same, try await redis.command(["LRANGE", .string(key), "0", "-1"]).array?.compactMap(\.string) ?? [])
+        }
+        #expect(same == 200, "every call ran inline on the task's own client thread")
+        #expect(values == (0..<200).map { "\($0)" })
+        // The global executor's callers are served meanwhile as usual.
+        #expect(try await redis.command(["LLEN", .string(key)]).int == 200)
+        try await redis.command(["DEL", .string(key)])
+        try await redis.shutdown()
+
+        let afterShutdown: Bool = await withTaskExecutorPreference(redis.taskExecutor) {
+            do {
+                _ = try await redis.command(["PING"])
+                return false
+            } catch {
+                return true
+            }
+        }
+        #expect(afterShutdown, "after shutdown the task still runs, and its Redis calls fail")
+    }
+
     private func connectionsOpened(_ redis: RedisClient) async throws -> Int {
         let stats = try await redis.command(["INFO", "stats"]).string ?? ""
         let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("total_connections_received:") }

@@ -1,13 +1,17 @@
+import Synchronization
+
 /// Job ids: a random (version 4) UUID as lower-case text, built with a hex table rather than Foundation's `UUID`, whose
-/// code path is several times longer. One id takes two draws of the system generator (a `getrandom` call each); a
-/// batch seeds xoshiro256** from four draws and takes its ids from that, since a system call per draw was an eighth of
-/// a bulk enqueue's CPU. Ids need to be unique, not secret: 122 random bits from a generator seeded with 256 do that.
+/// code path is several times longer. Ids come from xoshiro256** seeded by the system generator, not from a
+/// `getrandom` call per draw: that system call was an eighth of a bulk enqueue's CPU, and two of a one-job enqueue's
+/// five. A batch seeds a generator of its own; single ids share one per process, seeded on first use. Ids need to be
+/// unique, not secret: 122 random bits from a generator seeded with 256 do that.
 enum JobID {
     private static let hex = Array("0123456789abcdef".utf8)
+    private static let shared = Mutex(Xoshiro256(seededBy: SystemRandomNumberGenerator()))
 
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return text(generator.next(), generator.next())
+        let (high, low) = shared.withLock { g in (g.next(), g.next()) }
+        return text(high, low)
     }
 
     /// `count` ids.

@@ -36,6 +36,7 @@ public enum PIIRedactor {
                 digitRun = 0
             }
         }
-        return text.lowercased().contains("name") || text.lowercased().contains("llamo") || text.lowercased().contains("nombre")
+        let lower = text.lowercased()
+        return lower.contains("name") || lower.contains("llamo") || lower.contains("nombre")
     }
 }

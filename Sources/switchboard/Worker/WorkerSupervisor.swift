@@ -16,11 +16,16 @@ struct WorkerSupervisor: Service {
     let grace: Duration
     let logger: Logger
 
-    /// Variables added to the children's environment: OpenBLAS's kernel set for this CPU when none is configured
-    /// (Debian's OpenBLAS picks its oldest kernels on CPUs it does not know; see BLASCore).
+    /// Variables added to the children's environment where none is configured: OpenBLAS's kernel set for this CPU
+    /// (Debian's OpenBLAS picks its oldest kernels on CPUs it does not know; see BLASCore), and one OpenBLAS thread
+    /// (the encoder runs its products on the calling thread anyway; unset, OpenBLAS starts a pool per core at load,
+    /// whose threads spin for ~75 ms in each new process).
     var childEnvironment: [String: String] {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = BLASCore.recommended() else { return [:] }
-        return ["OPENBLAS_CORETYPE": core]
+        let configured = ProcessInfo.processInfo.environment
+        var added: [String: String] = [:]
+        if configured["OPENBLAS_CORETYPE"] == nil, let core = BLASCore.recommended() { added["OPENBLAS_CORETYPE"] = core }
+        if configured["OPENBLAS_NUM_THREADS"] == nil { added["OPENBLAS_NUM_THREADS"] = "1" }
+        return added
     }
 
     func run() async throws {

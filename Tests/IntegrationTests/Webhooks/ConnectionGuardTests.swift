@@ -1,11 +1,14 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// A raw TCP client for the guard's tests: it sends exactly the bytes given and reports when the server closes. Its
 /// blocking calls run on threads of their own, never on the cooperative pool.
 final class RawClient: Sendable {
     let fd: Int32
+    /// When the connection opened or last sent: what a server's deadline counts from.
+    private let lastActivity = Mutex(ContinuousClock.now)
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -27,12 +30,16 @@ final class RawClient: Sendable {
     func send(_ text: String) {
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        lastActivity.withLock { $0 = .now }
     }
 
-    /// Reads until the server closes the connection or `limit` passes; returns what came and how long it took, or nil
-    /// when the connection was still open at `limit`.
+    /// Reads until the server closes the connection or `limit` passes; returns what came and how long after the
+    /// connection's last activity (its opening or last send) it closed, or nil when it was still open at `limit`.
+    /// Counting from the last activity, not from this call, keeps a call that starts late (a loaded machine) from
+    /// reading an on-time close as an early one.
     func closed(within limit: Duration) async -> (bytes: [UInt8], after: Duration)? {
-        await withCheckedContinuation { continuation in
+        let since = lastActivity.withLock { $0 }
+        return await withCheckedContinuation { continuation in
             let fd = self.fd
             let thread = Thread {
                 let start = ContinuousClock.now
@@ -42,7 +49,7 @@ final class RawClient: Sendable {
                     var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                     guard poll(&p, 1, 50) > 0 else { continue }
                     let n = recv(fd, &buffer, buffer.count, 0)
-                    if n <= 0 { return continuation.resume(returning: (received, ContinuousClock.now - start)) }
+                    if n <= 0 { return continuation.resume(returning: (received, ContinuousClock.now - since)) }
                     received += buffer.prefix(n)
                 }
                 continuation.resume(returning: nil)

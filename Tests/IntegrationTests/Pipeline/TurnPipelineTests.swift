@@ -15,7 +15,9 @@ import Testing
 @Suite("The turn pipeline", .serialized, .timeLimit(.minutes(6)))
 struct TurnPipelineTests {
     @Test func aBurstBecomesOneTurnAnsweredOnceWithTheOrderUnderstood() async throws {
-        let world = try await PipelineWorld.make("burst")
+        // Messages 200 ms apart; a 2 s window keeps them one burst even when a loaded machine delays an ingest by a
+        // second or more (CI once saw the third arrive past a 600 ms window: two turns).
+        let world = try await PipelineWorld.make("burst", settings: PipelineWorld.bursts(window: .seconds(2), maxWait: .seconds(8)))
         let server = FakeMessagingServer()
         let phone = PipelineWorld.phone()
         try await server.run { port in

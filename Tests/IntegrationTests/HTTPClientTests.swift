@@ -130,7 +130,9 @@ struct HTTPClientTests {
             let took = clock.now - cancelledAt
             print("HTTP cancellation: the transfer ended \(took) after the cancel")
             #expect(error?.code == .cancelled)
-            #expect(took < .seconds(1), "the transfer outlived its caller's cancellation by \(took)")
+            // Against the request's 60 s timeout, seconds of margin: CI's load once took 1.38 s to get the curl thread
+            // round to the abort.
+            #expect(took < .seconds(5), "the transfer outlived its caller's cancellation by \(took)")
             // The one thread is free again: the next request goes through.
             #expect(try await http.execute(.init(url: "http://127.0.0.1:\(port)/ok")).status == 200)
         }
